@@ -1,0 +1,1 @@
+"""Alert service: notify the sending clinic of critical values, escalate, acknowledge."""

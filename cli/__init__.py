@@ -1,0 +1,1 @@
+"""The ``ecg`` command line: analyze, eval, bench, serve, worker, reprocess."""

@@ -1,0 +1,32 @@
+"""Entry point of the ``ecg`` command line (typer).
+
+Each sub-command lives in its own module and is registered here.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="ecg",
+    help="ECG Sentinel: analyse ECG recordings and report critical values.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# --- sub-commands (each module registers itself on `app`; keep one line per module) ---
+# register: analyze
+# register: eval
+# register: bench
+# register: serve/worker/relay
+# register: reprocess
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

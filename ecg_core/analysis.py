@@ -1,0 +1,152 @@
+"""The analysis pipeline: one validated record in, one :class:`AnalysisResult` out.
+
+Stages: filtering -> QRS -> beat classes -> rhythm episodes -> delineation and
+measurements -> rule engine. Pure: no I/O; the profile arrives already loaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ecg_core import ANALYSIS_VERSION
+from ecg_core.rules.context import RuleContext
+from ecg_core.rules.engine import evaluate_profile
+from models.profile import RecordingType, RuleProfile
+from models.record import EcgRecord
+from models.result import AnalysisResult, Finding
+
+__all__ = ["HOLTER_MIN_DURATION_S", "analyze_record", "infer_recording_type"]
+
+#: Records longer than this are analysed as Holter (ambulatory) recordings, s.
+HOLTER_MIN_DURATION_S = 120.0
+
+
+def infer_recording_type(duration_s: float) -> RecordingType:
+    """Resting ECGs last ~10 s; anything longer than 2 min is treated as Holter."""
+    return "holter" if duration_s > HOLTER_MIN_DURATION_S else "resting"
+
+
+def _technical_findings(record: EcgRecord, profile_name: str) -> list[Finding]:
+    findings = [
+        Finding(
+            code="LEAD_UNUSABLE",
+            severity="info",
+            leads=[u.lead],
+            value=u.reason,
+            rule="technical.lead_quality",
+            profile=profile_name,
+            message=f"lead {u.lead} excluded from analysis: {u.reason}",
+        )
+        for u in record.unusable_leads
+    ]
+    findings.extend(
+        Finding(
+            code="NOISE",
+            severity="info",
+            onset_s=g.start_s,
+            offset_s=g.end_s,
+            leads=[g.lead],
+            value="gap",
+            rule="technical.gap",
+            profile=profile_name,
+            message=f"lead {g.lead}: no signal (NaN) from {g.start_s:.2f} s to {g.end_s:.2f} s",
+        )
+        for g in record.gaps
+    )
+    return findings
+
+
+def _unanalysable(
+    record: EcgRecord, recording: RecordingType, profile: RuleProfile, reason: str
+) -> AnalysisResult:
+    finding = Finding(
+        code="UNANALYSABLE",
+        severity="critical",
+        onset_s=0.0,
+        offset_s=record.duration_s,
+        rule="technical.unanalysable",
+        profile=profile.name,
+        value=reason,
+        message=f"record cannot be analysed ({reason}); human review required",
+    )
+    return AnalysisResult(
+        record_id=record.record_id,
+        fs_hz=record.fs_hz,
+        duration_s=record.duration_s,
+        leads=list(record.leads),
+        recording_type=recording,
+        findings=[finding, *_technical_findings(record, profile.name)],
+        critical=False,
+        unanalysable=True,
+        profile=profile.name,
+        analysis_version=ANALYSIS_VERSION,
+    )
+
+
+def _usable_signal(record: EcgRecord) -> tuple[NDArray[np.float64], tuple[str, ...]]:
+    mask = record.usable_mask
+    signal = record.signal_mv[mask]
+    leads = tuple(name for name, ok in zip(record.leads, mask, strict=True) if ok)
+    if np.isnan(signal).any():  # gaps are reported as NOISE findings; zero them for filtering
+        signal = np.where(np.isnan(signal), 0.0, signal)
+    return signal, leads
+
+
+def analyze_record(
+    record: EcgRecord,
+    *,
+    profile: RuleProfile,
+    recording: RecordingType | None = None,
+) -> AnalysisResult:
+    """Analyse one record.
+
+    Parameters
+    ----------
+    record : EcgRecord
+        Validated record (signal in mV, ``(n_leads, n_samples)``).
+    profile : RuleProfile
+        Rule profile with every clinical threshold.
+    recording : {"resting", "holter"}, optional
+        Recording type; inferred from the duration when omitted.
+
+    Returns
+    -------
+    AnalysisResult
+        Beats, measurements, episodes and findings. A record with no usable lead, or
+        whose whole span is noise, comes back ``unanalysable`` with a critical
+        ``UNANALYSABLE`` finding so that it goes to human review.
+    """
+    rec_type = recording or infer_recording_type(record.duration_s)
+    if not record.usable_mask.any():
+        return _unanalysable(record, rec_type, profile, "no usable lead")
+    signal_mv, leads = _usable_signal(record)
+    fs_hz = record.fs_hz
+    del signal_mv, leads, fs_hz  # stages below consume them once wired
+
+    # ---- stage: QRS detection and beat classification (issue 3) ----
+
+    # ---- stage: rhythm episodes (issue 5) ----
+
+    # ---- stage: 12-lead delineation and measurements (issue 6) ----
+
+    ctx = RuleContext(
+        fs_hz=record.fs_hz,
+        duration_s=record.duration_s,
+        recording=rec_type,
+        leads=record.leads,
+        patient_age_years=record.patient_age_years,
+        patient_sex=record.patient_sex,
+    )
+    findings = [*evaluate_profile(profile, ctx), *_technical_findings(record, profile.name)]
+    return AnalysisResult(
+        record_id=record.record_id,
+        fs_hz=record.fs_hz,
+        duration_s=record.duration_s,
+        leads=list(record.leads),
+        recording_type=rec_type,
+        findings=findings,
+        critical=any(f.severity == "critical" for f in findings),
+        profile=profile.name,
+        analysis_version=ANALYSIS_VERSION,
+    )

@@ -1,0 +1,1 @@
+"""Critical-value rule engine: profiles (data) evaluated against analysis features (code)."""

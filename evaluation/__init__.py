@@ -1,0 +1,1 @@
+"""Evaluation harness: scores the analyser on whole annotated databases (EC57 style)."""

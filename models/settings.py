@@ -1,0 +1,43 @@
+"""Settings from the environment (prefix ``ECG_``), built once per entrypoint and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Service settings.
+
+    With no ``ECG_AMQP_URL`` the service runs embedded (in-process queue); with no
+    ``ECG_DATABASE_URL`` it stores into SQLite under ``data_dir``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ECG_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file and blobs live here.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite if unset.")
+    amqp_url: SecretStr | None = Field(
+        default=None, description="RabbitMQ URL; in-process if unset."
+    )
+    blob_url: str | None = Field(
+        default=None, description="fsspec URL for blobs; data_dir/blobs if unset."
+    )
+    profile: str = "cn-2017-national"
+    max_upload_mb: int = Field(default=1024, gt=0)
+    rate_limit_per_min: int = Field(default=600, gt=0)
+    worker_concurrency: int = Field(default=2, gt=0)
+    max_attempts: int = Field(default=3, gt=0)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, SQLite under ``data_dir`` by default."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ecg-sentinel.sqlite3').resolve()}"

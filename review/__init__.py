@@ -1,0 +1,1 @@
+"""Reviewer service: worklist of flagged traces by urgency, ECG viewer, audit trail."""
