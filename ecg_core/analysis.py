@@ -6,15 +6,18 @@ measurements -> rule engine. Pure: no I/O; the profile arrives already loaded.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from ecg_core import ANALYSIS_VERSION
 from ecg_core.rules.context import RuleContext
 from ecg_core.rules.engine import evaluate_profile
+from ecg_core.types import BeatSeries
 from models.profile import RecordingType, RuleProfile
 from models.record import EcgRecord
-from models.result import AnalysisResult, Finding
+from models.result import AnalysisResult, BeatsOut, Episode, Finding, Measurements
 
 __all__ = ["HOLTER_MIN_DURATION_S", "analyze_record", "infer_recording_type"]
 
@@ -122,7 +125,12 @@ def analyze_record(
         return _unanalysable(record, rec_type, profile, "no usable lead")
     signal_mv, leads = _usable_signal(record)
     fs_hz = record.fs_hz
-    del signal_mv, leads, fs_hz  # stages below consume them once wired
+    # Each stage below reads the signal and the earlier stages' outputs and sets its own.
+    beats: BeatSeries | None = None
+    episodes: list[Episode] = []
+    measurements = Measurements()
+    features: dict[str, Any] = {}  # stage name -> stage-specific features for the rules
+    summary: dict[str, Any] | None = None
 
     # ---- stage: QRS detection and beat classification (issue 3) ----
 
@@ -130,23 +138,38 @@ def analyze_record(
 
     # ---- stage: 12-lead delineation and measurements (issue 6) ----
 
+    del signal_mv, leads, fs_hz  # consumed by the stages above
     ctx = RuleContext(
         fs_hz=record.fs_hz,
         duration_s=record.duration_s,
         recording=rec_type,
         leads=record.leads,
+        beats=beats,
+        episodes=tuple(episodes),
+        measurements=measurements,
         patient_age_years=record.patient_age_years,
         patient_sex=record.patient_sex,
+        features=features,
     )
     findings = [*evaluate_profile(profile, ctx), *_technical_findings(record, profile.name)]
+    beats_out = (
+        BeatsOut(sample=beats.r_idx.tolist(), label=beats.label.tolist())
+        if beats is not None
+        else BeatsOut()
+    )
     return AnalysisResult(
         record_id=record.record_id,
         fs_hz=record.fs_hz,
         duration_s=record.duration_s,
         leads=list(record.leads),
         recording_type=rec_type,
+        beats=beats_out,
+        measurements=measurements,
+        episodes=episodes,
         findings=findings,
         critical=any(f.severity == "critical" for f in findings),
+        unanalysable=any(f.code == "UNANALYSABLE" for f in findings),
         profile=profile.name,
+        summary=summary,
         analysis_version=ANALYSIS_VERSION,
     )
