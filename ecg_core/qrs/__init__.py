@@ -1,0 +1,156 @@
+"""QRS detection and beat classification, streamed in overlapping chunks.
+
+Public entry point: :func:`detect_beats` -> :class:`ecg_core.types.BeatSeries`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ecg_core.beat_class import beat_features, classify_beats
+from ecg_core.filters import as_leads_samples, clean_ecg
+from ecg_core.qrs.detect import detect_chunk, detection_decimation
+from ecg_core.types import BeatSeries, SignalSpan
+from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
+
+__all__ = ["FS_HZ_RANGE", "MIN_DURATION_S", "detect_beats", "detect_r_peaks"]
+
+#: Sampling rates the detector supports, Hz (issue 3: 125-1000 Hz, with margin).
+FS_HZ_RANGE = (100.0, 2000.0)
+#: Shortest signal accepted, s (two beats at 40 bpm plus filter settling).
+MIN_DURATION_S = 2.0
+#: Chunk length and overlap on each side, s. Overlap >> filter settling (0.5 Hz HP) and
+#: the 15 s running-level span, so beats at seams are found identically in both chunks.
+CHUNK_S = 300.0
+OVERLAP_S = 10.0
+#: Beats closer than this after stitching chunks are one beat, s (300 bpm refractory).
+_DEDUP_S = 0.2
+#: A span shorter than this is not reported as unanalysable, s.
+_MIN_SPAN_S = 1.0
+
+
+def _validate(ecg_mv: object, fs_hz: float) -> NDArray[np.float64]:
+    if not np.isfinite(fs_hz) or not FS_HZ_RANGE[0] <= fs_hz <= FS_HZ_RANGE[1]:
+        raise SamplingRateError(
+            f"fs_hz: QRS detection supports {FS_HZ_RANGE[0]:g}-{FS_HZ_RANGE[1]:g} Hz, got {fs_hz!r}"
+        )
+    x = as_leads_samples(ecg_mv)
+    dur = x.shape[1] / fs_hz
+    if dur < MIN_DURATION_S:
+        raise SignalTooShortError(f"ecg_mv: need >= {MIN_DURATION_S:g} s, got {dur:.2f} s")
+    finite = np.isfinite(x)
+    if not finite.any():
+        raise InvalidSignalError("ecg_mv: every sample is NaN or inf; nothing to analyse")
+    if not finite.all():
+        x = np.where(finite, x, 0.0)
+    if float(np.ptp(x, axis=-1).max()) < 1e-3:
+        raise InvalidSignalError(
+            "ecg_mv: every lead is flat (peak-to-peak < 0.001 mV); leads off or wrong units?"
+        )
+    return x
+
+
+def _spans(mask: NDArray[np.bool_], reason: str, min_len: int) -> list[SignalSpan]:
+    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return [
+        SignalSpan(int(a), int(b), reason)
+        for a, b in zip(starts, ends, strict=True)
+        if b - a >= min_len
+    ]
+
+
+def detect_beats(
+    ecg_mv: NDArray[np.float64],
+    *,
+    fs_hz: float,
+    mains_hz: tuple[int, ...] = (),
+    chunk_s: float = CHUNK_S,
+) -> BeatSeries:
+    """Detect and classify beats in a multi-lead ECG of any length.
+
+    Parameters
+    ----------
+    ecg_mv : ndarray, shape (n_leads, n_samples)
+        ECG in mV; every lead given is used (NaN samples are treated as missing).
+    fs_hz : float
+        Sampling rate, Hz, in [100, 2000].
+    mains_hz : tuple of int, optional
+        Powerline frequencies to notch (50 and/or 60).
+    chunk_s : float
+        Chunk length for streaming, s (memory is bounded by one chunk).
+
+    Returns
+    -------
+    BeatSeries
+        R-peak indices, AAMI labels, per-beat quality, QRS width and unanalysable spans.
+
+    Raises
+    ------
+    SamplingRateError
+        If ``fs_hz`` is outside [100, 2000] Hz.
+    SignalTooShortError
+        If the signal is shorter than 2 s.
+    InvalidSignalError
+        If the signal is all NaN, all flat or badly shaped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fs = 250.0
+    >>> t = np.arange(int(20 * fs)) / fs
+    >>> ecg = np.exp(-(((t % 1.0) - 0.5) ** 2) / (2 * 0.01**2))[np.newaxis]  # 60 bpm spikes
+    >>> beats = detect_beats(ecg, fs_hz=fs)
+    >>> 18 <= len(beats) <= 20
+    True
+    """
+    x = _validate(ecg_mv, fs_hz)
+    n = x.shape[1]
+    chunk = max(int(chunk_s * fs_hz), int(60 * fs_hz))
+    ov = int(OVERLAP_S * fs_hz)
+    if n <= chunk + 2 * ov:
+        chunk = n
+    step = detection_decimation(fs_hz)
+    parts_r: list[NDArray[np.intp]] = []
+    parts_l: list[NDArray[np.str_]] = []
+    parts_q: list[NDArray[np.bool_]] = []
+    parts_w: list[NDArray[np.float64]] = []
+    bad = np.zeros(n, dtype=bool)
+    flat = np.zeros(n, dtype=bool)
+    for core0 in range(0, n, chunk):
+        core1 = min(n, core0 + chunk)
+        a, b = max(0, core0 - ov), min(n, core1 + ov)
+        clean = clean_ecg(x[:, a:b], fs_hz=fs_hz, mains_hz=mains_hz)
+        det = detect_chunk(clean, fs_hz)
+        feats = beat_features(clean, det.r_idx, det.lead_weight, fs_hz, step=step)
+        labels = classify_beats(feats, det.quality_ok)
+        keep = (det.r_idx + a >= core0) & (det.r_idx + a < core1)
+        parts_r.append(det.r_idx[keep] + a)
+        parts_l.append(labels[keep])
+        parts_q.append(det.quality_ok[keep])
+        parts_w.append(feats.width_s[keep])
+        bad[core0:core1] = det.bad_mask[core0 - a : core1 - a]
+        flat[core0:core1] = det.flat_mask[core0 - a : core1 - a]
+    r_idx = np.concatenate(parts_r)
+    label = np.concatenate(parts_l)
+    q_ok = np.concatenate(parts_q)
+    width = np.concatenate(parts_w)
+    if r_idx.size > 1:  # a beat found on both sides of a seam is kept once
+        dup = np.r_[False, np.diff(r_idx) < _DEDUP_S * fs_hz]
+        r_idx, label, q_ok, width = r_idx[~dup], label[~dup], q_ok[~dup], width[~dup]
+    min_len = int(_MIN_SPAN_S * fs_hz)
+    spans = _spans(flat, "lead_off", min_len) + _spans(bad & ~flat, "noise", min_len)
+    return BeatSeries(
+        r_idx=r_idx.astype(np.intp),
+        label=label,
+        quality_ok=q_ok,
+        qrs_ms=width * 1000.0,
+        fs_hz=float(fs_hz),
+        unanalysable=tuple(sorted(spans, key=lambda s: s.start_idx)),
+    )
+
+
+def detect_r_peaks(ecg_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[np.intp]:
+    """R-peak sample indices only (see :func:`detect_beats`)."""
+    return detect_beats(ecg_mv, fs_hz=fs_hz).r_idx
