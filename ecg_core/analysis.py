@@ -133,6 +133,10 @@ def analyze_record(
     summary: dict[str, Any] | None = None
 
     # ---- stage: QRS detection and beat classification (issue 3) ----
+    from ecg_core.qrs import detect_beats, median_hr_bpm  # streams long records in chunks
+
+    beats = detect_beats(signal_mv, fs_hz=fs_hz)
+    measurements = Measurements(hr_bpm=median_hr_bpm(beats))
 
     # ---- stage: rhythm episodes (issue 5) ----
 

@@ -14,7 +14,7 @@ from ecg_core.qrs.detect import detect_chunk, detection_decimation
 from ecg_core.types import BeatSeries, SignalSpan
 from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
 
-__all__ = ["FS_HZ_RANGE", "MIN_DURATION_S", "detect_beats", "detect_r_peaks"]
+__all__ = ["FS_HZ_RANGE", "MIN_DURATION_S", "detect_beats", "detect_r_peaks", "median_hr_bpm"]
 
 #: Sampling rates the detector supports, Hz (issue 3: 125-1000 Hz, with margin).
 FS_HZ_RANGE = (100.0, 2000.0)
@@ -154,3 +154,14 @@ def detect_beats(
 def detect_r_peaks(ecg_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[np.intp]:
     """R-peak sample indices only (see :func:`detect_beats`)."""
     return detect_beats(ecg_mv, fs_hz=fs_hz).r_idx
+
+
+def median_hr_bpm(beats: BeatSeries) -> float | None:
+    """Heart rate from the median RR of consecutive quality-OK beats, bpm (None if < 2)."""
+    if len(beats) < 2:
+        return None
+    ok = beats.quality_ok[1:] & beats.quality_ok[:-1]
+    rr_ms = beats.rr_ms[ok]
+    if rr_ms.size == 0:
+        return None
+    return float(60_000.0 / np.median(rr_ms))
