@@ -16,7 +16,9 @@ app = typer.Typer(
 )
 
 # --- sub-commands (each module registers itself on `app`; keep one line per module) ---
-# register: analyze
+from cli.analyze import analyze  # noqa: E402
+
+app.command(name="analyze")(analyze)  # register: analyze
 # register: eval
 # register: bench
 # register: serve/worker/relay
