@@ -19,7 +19,9 @@ app = typer.Typer(
 from cli.analyze import analyze  # noqa: E402
 
 app.command(name="analyze")(analyze)  # register: analyze
-# register: eval
+from cli.eval_cmd import eval_command  # noqa: E402
+
+app.command(name="eval")(eval_command)  # register: eval
 # register: bench
 # register: serve/worker/relay
 # register: reprocess
