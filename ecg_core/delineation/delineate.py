@@ -1,0 +1,189 @@
+"""Whole-record delineation: median-beat global fiducials mapped back onto every beat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ecg_core.delineation.median_beat import (
+    DelineationParams,
+    Fiducials,
+    MedianBeat,
+    beat_windows,
+    build_median_beat,
+    delineate_beat,
+)
+from ecg_core.delineation.preprocess import align_r_idx, as_leads_samples, bandpass, locate_beats
+from models.errors import AnalysisError
+
+__all__ = ["Delineation", "delineate_record"]
+
+#: Beats whose QRS correlates below this with the median QRS are delineated on their own.
+_DOMINANT_CORR = 0.85
+#: Window limits around R, s, further limited by the median RR interval.
+_PRE_MAX_S = 0.45
+_POST_MAX_S = 0.70
+
+
+@dataclass(frozen=True)
+class Delineation:
+    """Delineation of one record.
+
+    Attributes
+    ----------
+    filtered_mv : ndarray, shape (n_leads, n_samples)
+        Band-passed ECG the fiducials refer to, mV.
+    fs_hz : float
+        Sampling rate, Hz.
+    r_idx : ndarray of intp, shape (n_beats,)
+        Aligned beat fiducial (spatial-velocity peak) per beat.
+    dominant : ndarray of bool, shape (n_beats,)
+        True for beats pooled into the median beat.
+    median : MedianBeat
+        Median beat of the dominant beats.
+    fiducials : Fiducials
+        Global fiducials of the median beat (offsets from R).
+    qrs_on_idx, qrs_off_idx, t_peak_idx, t_off_idx : ndarray of intp, shape (n_beats,)
+        Per-beat fiducial sample indices; -1 where not found.
+    t_off_lead_idx : ndarray of intp, shape (n_leads, n_beats)
+        Per-lead, per-beat T offset (each lead's own median-beat T end); -1 where none.
+    rr_median_ms : float
+        Median RR interval, ms (NaN with fewer than two beats).
+    """
+
+    filtered_mv: NDArray[np.float64]
+    fs_hz: float
+    r_idx: NDArray[np.intp]
+    dominant: NDArray[np.bool_]
+    median: MedianBeat
+    fiducials: Fiducials
+    qrs_on_idx: NDArray[np.intp]
+    qrs_off_idx: NDArray[np.intp]
+    t_peak_idx: NDArray[np.intp]
+    t_off_idx: NDArray[np.intp]
+    t_off_lead_idx: NDArray[np.intp]
+    rr_median_ms: float
+
+
+def _window(rr_ms: float, fs_hz: float) -> tuple[int, int]:
+    rr_s = rr_ms / 1000.0 if np.isfinite(rr_ms) else 1.0
+    pre = int(min(_PRE_MAX_S, max(0.25, 0.6 * rr_s)) * fs_hz)
+    post = int(min(_POST_MAX_S, max(0.35, 0.9 * rr_s)) * fs_hz)
+    return pre, post
+
+
+def _dominant_mask(
+    filtered_mv: NDArray[np.float64],
+    r_idx: NDArray[np.intp],
+    candidates: NDArray[np.bool_],
+    fs_hz: float,
+) -> NDArray[np.bool_]:
+    half = int(0.06 * fs_hz)
+    n = filtered_mv.shape[-1]
+    fits = (r_idx >= half) & (r_idx + half <= n)
+    pool = candidates & fits
+    if pool.sum() < 2:
+        return candidates.copy()
+    wins = beat_windows(filtered_mv, r_idx[fits], half, half)
+    flat = wins.reshape(wins.shape[0], -1)
+    ref = np.median(beat_windows(filtered_mv, r_idx[pool], half, half), axis=0).ravel()
+    flat = flat - flat.mean(axis=1, keepdims=True)
+    ref = ref - ref.mean()
+    corr = flat @ ref / (np.linalg.norm(flat, axis=1) * np.linalg.norm(ref) + 1e-12)
+    out = np.zeros(r_idx.size, dtype=bool)
+    out[np.flatnonzero(fits)] = corr >= _DOMINANT_CORR
+    out &= candidates
+    return out if out.any() else pool
+
+
+def _shift(r_idx: NDArray[np.intp], off: int | None, n: int) -> NDArray[np.intp]:
+    if off is None:
+        return np.full(r_idx.size, -1, dtype=np.intp)
+    out = r_idx + off
+    return np.where((out >= 0) & (out < n), out, -1).astype(np.intp)
+
+
+def delineate_record(
+    signal_mv: NDArray[np.float64],
+    *,
+    fs_hz: float,
+    r_idx: NDArray[np.intp] | None = None,
+    labels: NDArray[np.str_] | None = None,
+    params: DelineationParams | None = None,
+) -> Delineation:
+    """Delineate a multi-lead resting ECG.
+
+    Parameters
+    ----------
+    signal_mv : ndarray, shape (n_leads, n_samples)
+        ECG in millivolts (any lead set; global fiducials use all leads given).
+    fs_hz : float
+        Sampling rate, Hz.
+    r_idx : ndarray of intp, shape (n_beats,), optional
+        Beat positions from the QRS detector; located on the spatial velocity if omitted.
+    labels : ndarray of str, shape (n_beats,), optional
+        AAMI beat labels; only ``N`` beats (or all when omitted) may enter the median.
+    params : DelineationParams, optional
+        Technical constants.
+
+    Returns
+    -------
+    Delineation
+        Median beat, global fiducials and per-beat fiducials.
+
+    Raises
+    ------
+    AnalysisError
+        No beat found.
+    """
+    x = as_leads_samples(signal_mv, fs_hz=fs_hz)
+    filt = bandpass(x, fs_hz=fs_hz)
+    n = x.shape[-1]
+    raw = locate_beats(filt, fs_hz=fs_hz) if r_idx is None else np.asarray(r_idx, dtype=np.intp)
+    if raw.size == 0:
+        raise AnalysisError("delineation: no beat found in the record")
+    r = align_r_idx(filt, raw, fs_hz=fs_hz)
+    rr_ms = float(np.median(np.diff(r))) * 1000.0 / fs_hz if r.size > 1 else float("nan")
+    pre, post = _window(rr_ms, fs_hz)
+    cand = np.ones(r.size, dtype=bool) if labels is None else np.asarray(labels) == "N"
+    if not cand.any():
+        cand = np.ones(r.size, dtype=bool)
+    dom = _dominant_mask(filt, r, cand, fs_hz)
+    med = build_median_beat(filt, r[dom], fs_hz=fs_hz, pre=pre, post=post)
+    noise = float(np.median(med.residual_rms_mv))
+    rr_s = rr_ms / 1000.0
+    fid = delineate_beat(
+        med.beat_mv, med.r_pos, fs_hz=fs_hz, rr_s=rr_s, noise_mv=noise, params=params
+    )
+    on = _shift(r, fid.qrs_on, n)
+    off = _shift(r, fid.qrs_off, n)
+    tp = _shift(r, fid.t_peak, n)
+    te = _shift(r, fid.t_off, n)
+    if fid.t_off_lead:
+        te_lead = np.stack([_shift(r, o, n) for o in fid.t_off_lead])
+    else:
+        te_lead = np.full((x.shape[0], r.size), -1, dtype=np.intp)
+    fits = (r >= pre) & (r + post <= n)
+    for i in np.flatnonzero(~dom & fits):  # few non-dominant beats: delineate each alone
+        single = filt[:, r[i] - pre : r[i] + post]
+        f = delineate_beat(single, pre, fs_hz=fs_hz, rr_s=rr_s, noise_mv=noise, params=params)
+        on[i], off[i] = r[i] + f.qrs_on, r[i] + f.qrs_off
+        tp[i] = -1 if f.t_peak is None else r[i] + f.t_peak
+        te[i] = -1 if f.t_off is None else r[i] + f.t_off
+        te_lead[:, i] = te[i]
+    return Delineation(
+        filtered_mv=filt,
+        fs_hz=fs_hz,
+        r_idx=r,
+        dominant=dom,
+        median=med,
+        fiducials=fid,
+        qrs_on_idx=on,
+        qrs_off_idx=off,
+        t_peak_idx=tp,
+        t_off_idx=te,
+        t_off_lead_idx=te_lead,
+        rr_median_ms=rr_ms,
+    )
