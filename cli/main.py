@@ -23,7 +23,8 @@ from cli.eval_cmd import eval_command  # noqa: E402
 
 app.command(name="eval")(eval_command)  # register: eval
 # register: bench
-# register: serve/worker/relay
+import cli.serve  # noqa: E402, F401  # register: serve/worker/relay (+api, clinic, demo)
+
 # register: reprocess
 
 

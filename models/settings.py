@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # pipeline (issue 4)
+    amqp_prefix: str = Field(
+        default="", description="Prefix of every queue/exchange name (tests use a unique one)."
+    )
+    outbox_poll_s: float = Field(default=0.05, gt=0, description="Outbox relay poll interval.")
+    shutdown_grace_s: float = Field(
+        default=60.0, ge=0, description="On SIGTERM, wait this long for in-flight analyses."
+    )
+    validate_full_read_mb: float = Field(
+        default=20.0, ge=0, description="Uploads up to this size are fully read on upload."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,175 @@
+"""Transactional outbox: rows written with a state change, published after commit.
+
+:func:`enqueue` adds a message to the caller's open session (same transaction as the
+state change). :class:`OutboxRelay` publishes committed, unsent rows in id order with
+publisher confirms and marks them sent only after the confirm, so a crash between the
+two re-publishes (at-least-once); every consumer deduplicates by message id.
+On PostgreSQL several relays may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.messaging import Broker, Route
+from models.db import Alert, InboxEntry, OutboxMessage, Record, ReviewItem, new_id, utcnow
+from models.errors import PipelineError
+
+__all__ = ["OutboxRelay", "enqueue", "enqueue_record", "recover_unfinished"]
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(
+    session: Session, route: Route, routing_key: str, body: dict[str, Any]
+) -> OutboxMessage:
+    """Add an outbox message to the session's transaction (published after commit)."""
+    msg = OutboxMessage(message_id=new_id(), exchange=route, routing_key=routing_key, body=body)
+    session.add(msg)
+    return msg
+
+
+def enqueue_record(session: Session, record_id: str) -> OutboxMessage:
+    """Queue a record for analysis (claim check: the id only)."""
+    return enqueue(session, "records", "", {"record_id": record_id})
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows; run :meth:`run` in a thread or its own process."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        broker: Broker,
+        *,
+        poll_s: float = 0.05,
+        batch: int = 200,
+    ) -> None:
+        self._sessions = sessions
+        self._broker = broker
+        self._poll_s = poll_s
+        self._batch = batch
+        self._stop = threading.Event()
+        self.published = 0
+
+    def stop(self) -> None:
+        """Stop after the current batch."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Publish until stopped; broker outages are retried, never skipped."""
+        publisher = self._broker.publisher()
+        try:
+            while not self._stop.is_set():
+                try:
+                    sent = self.publish_batch(publisher)
+                except PipelineError as exc:
+                    log.warning("outbox relay: %s; retrying", exc)
+                    sent = 0
+                    publisher.close()
+                    publisher = self._broker.publisher()
+                    self._stop.wait(1.0)
+                if sent == 0:
+                    publisher.idle(self._poll_s)
+        finally:
+            publisher.close()
+
+    def publish_batch(self, publisher: Any) -> int:
+        """Publish up to ``batch`` unsent rows; returns how many were confirmed."""
+        with self._sessions() as session, session.begin():
+            stmt = (
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(self._batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(session.scalars(stmt))
+            sent: list[int] = []
+            try:
+                for row in rows:
+                    if self._stop.is_set():
+                        break
+                    publisher.publish(
+                        row.exchange,
+                        row.routing_key,
+                        row.body,
+                        message_id=row.message_id,
+                    )
+                    sent.append(row.id)
+            finally:
+                # mark what was confirmed even if a later publish failed
+                if sent:
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(sent))
+                        .values(sent_at=utcnow())
+                    )
+        self.published += len(sent)
+        return len(sent)
+
+
+def _rowcount(session: Session, stmt: Any) -> int:
+    return int(cast("CursorResult[Any]", session.execute(stmt)).rowcount)
+
+
+def recover_unfinished(session: Session) -> int:
+    """Re-publish sent messages whose effect is not stored (embedded in-memory queue only).
+
+    With the in-process queue a message held in memory dies with the process. At start-up
+    every ``records`` message without an inbox row, and every alert/review result
+    message without its worklist row, is marked unsent again; consumers are idempotent by
+    message id, so re-publishing is safe. Returns the number of messages revived.
+    """
+    done_ids = select(InboxEntry.message_id)
+    revived = _rowcount(
+        session,
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.exchange == "records",
+            OutboxMessage.message_id.not_in(done_ids),
+        )
+        .values(sent_at=None),
+    )
+    alerted = select(Alert.message_id)
+    reviewed = select(ReviewItem.message_id)
+    revived += _rowcount(
+        session,
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_not(None),
+            OutboxMessage.exchange == "results",
+            OutboxMessage.routing_key.in_(
+                ["result.critical", "result.abnormal", "result.unanalysable"]
+            ),
+            OutboxMessage.message_id.not_in(reviewed)
+            | (
+                (OutboxMessage.routing_key == "result.critical")
+                & OutboxMessage.message_id.not_in(alerted)
+            ),
+        )
+        .values(sent_at=None),
+    )
+    # a record queued with no pending or consumed message (should not happen): re-enqueue
+    pending = select(Record.id).where(Record.status.in_(["queued", "analysing"]))
+    for record_id in session.scalars(pending):
+        has_msg = session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.exchange == "records",
+                OutboxMessage.body["record_id"].as_string() == record_id,
+                OutboxMessage.message_id.not_in(done_ids),
+            )
+            .limit(1)
+        )
+        if has_msg is None:
+            enqueue_record(session, record_id)
+            revived += 1
+    return int(revived)

@@ -1,0 +1,463 @@
+"""Ingest worker: consume ``ecg.records``, analyse in a process pool, store, then ack.
+
+For each message (``{"record_id": ...}``, message id = outbox id):
+
+1. one transaction: skip if the inbox already holds the message id; else mark the record
+   ``analysing`` and count the attempt;
+2. the analysis runs in a process pool (the connection thread keeps heartbeats going);
+3. one transaction: result row (replacing an older one on reprocess), record status,
+   inbox row (``UNIQUE(message_id)``) and the outbox row of the result message; then ack
+   through the connection (``add_callback_threadsafe``).
+
+A record the readers or the analyser reject (:class:`~models.errors.InputError`,
+:class:`~models.errors.AnalysisError`) becomes ``needs_review`` and is published as
+``result.unanalysable`` at once. Any other failure (crash, database error) is retried
+up to ``Settings.max_attempts``; then the record becomes ``failed``, a dead-letter row
+and a ``dead`` message carry the reason, and ``result.unanalysable`` puts it on the
+review worklist: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.blobstore import BlobStore, FileRef
+from ingest.messaging import Broker, Delivery
+from ingest.outbox import enqueue
+from models.db import DeadLetter, InboxEntry, Record, Result, utcnow
+from models.errors import AnalysisError, InputError
+from models.profile import RecordingType, RuleProfile, load_profile
+from models.settings import Settings
+
+__all__ = [
+    "AnalyseFn",
+    "AnalysisJob",
+    "Worker",
+    "analyse_job",
+    "load_analyser",
+    "route_for",
+]
+
+log = logging.getLogger(__name__)
+CONSUMER_NAME = "worker"
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """Everything a pool process needs to analyse one record (picklable, no signal)."""
+
+    record_id: str
+    files: tuple[FileRef, ...]
+    primary_file: str
+    blob_url: str
+    profile: str
+    recording_type: str
+    patient_age_years: float | None
+    patient_sex: str | None
+    attempt: int = 1
+
+
+#: Analyse one job in a pool process; returns the AnalysisResult JSON (a dict).
+AnalyseFn = Callable[[AnalysisJob], dict[str, Any]]
+
+
+@lru_cache(maxsize=8)
+def _profile(name: str) -> RuleProfile:
+    return load_profile(name)
+
+
+def analyse_job(job: AnalysisJob) -> dict[str, Any]:
+    """The real analysis: read the blobs with the readers, run ``analyze_record``.
+
+    Raises
+    ------
+    InputError
+        The files cannot be read as an ECG record.
+    AnalysisError
+        The analyser could not process the record.
+    """
+    from ecg_core.analysis import analyze_record
+    from ingest.readers import read_record
+
+    with tempfile.TemporaryDirectory(prefix="ecg-job-") as tmp:
+        BlobStore(job.blob_url).materialise(job.files, Path(tmp))
+        record = read_record(Path(tmp) / job.primary_file)
+    record = dataclasses.replace(
+        record,
+        record_id=job.record_id,
+        patient_age_years=(
+            job.patient_age_years if job.patient_age_years is not None else record.patient_age_years
+        ),
+        patient_sex="M"
+        if job.patient_sex == "M"
+        else "F"
+        if job.patient_sex == "F"
+        else record.patient_sex,
+    )
+    recording: RecordingType = "holter" if job.recording_type == "holter" else "resting"
+    result = analyze_record(record, profile=_profile(job.profile), recording=recording)
+    return result.model_dump(mode="json")
+
+
+def load_analyser(spec: str | None) -> AnalyseFn:
+    """Resolve ``module:function`` (tests inject fakes this way); None = the real one."""
+    if not spec:
+        return analyse_job
+    import importlib
+
+    module, _, name = spec.partition(":")
+    fn: AnalyseFn = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def route_for(result: dict[str, Any]) -> tuple[str, str]:
+    """Routing key and severity of a result.
+
+    ``result.critical`` if critical, ``result.unanalysable`` if unanalysable,
+    ``result.abnormal`` if any finding is abnormal, else ``result.normal``.
+    """
+    if result.get("critical"):
+        return "result.critical", "critical"
+    if result.get("unanalysable"):
+        return "result.unanalysable", "unanalysable"
+    if any(f.get("severity") == "abnormal" for f in result.get("findings", [])):
+        return "result.abnormal", "abnormal"
+    return "result.normal", "normal"
+
+
+def _pool_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _PermanentError(Exception):
+    """The record itself cannot be analysed: needs review, no retry."""
+
+
+class _SkipError(Exception):
+    """The message was already processed (inbox hit)."""
+
+
+class Worker:
+    """Consumes the work queue; one instance per process (or thread in embedded mode).
+
+    Parameters
+    ----------
+    settings : Settings
+        Concurrency, attempts, profile, blob store.
+    sessions : sessionmaker
+        Database sessions.
+    broker : Broker
+        RabbitMQ or the in-process broker.
+    analyse : callable, optional
+        Module-level function ``AnalysisJob -> dict`` run in the pool (injectable).
+    use_processes : bool, default True
+        False runs analyses in threads (tests of the in-process path).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        broker: Broker,
+        *,
+        analyse: AnalyseFn = analyse_job,
+        use_processes: bool = True,
+        retry_delay_s: float = 0.5,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._broker = broker
+        self._analyse = analyse
+        self._use_processes = use_processes
+        self._retry_delay_s = retry_delay_s
+        self._concurrency = settings.worker_concurrency
+        self._blob_url = BlobStore.from_settings(settings).url
+        self._threads = ThreadPoolExecutor(self._concurrency, thread_name_prefix="ecg-job")
+        self._pool_lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | ThreadPoolExecutor = self._new_pool()
+        self._consumer = broker.consumer(drain_s=settings.shutdown_grace_s)
+        self.processed = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor | ThreadPoolExecutor:
+        if not self._use_processes:
+            return ThreadPoolExecutor(self._concurrency, thread_name_prefix="ecg-analyse")
+        return ProcessPoolExecutor(
+            self._concurrency,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_pool_init,
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> None:
+        """Consume until :meth:`stop`; in-flight work finishes (or is requeued)."""
+        try:
+            self._consumer.consume("records", self.on_delivery, prefetch=self._concurrency)
+        finally:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def stop(self) -> None:
+        """Stop taking messages (signal-safe)."""
+        self._consumer.stop()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: graceful stop (finish in-flight work, then exit)."""
+
+        def handler(signum: int, _frame: Any) -> None:
+            log.info("signal %s: finishing in-flight work, then stopping", signum)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def on_delivery(self, delivery: Delivery) -> None:
+        """Called in the consumer thread: hand the message to a job thread."""
+        self._threads.submit(self._process_safely, delivery)
+
+    # ------------------------------------------------------------------ processing
+
+    def _process_safely(self, delivery: Delivery) -> None:
+        try:
+            self.process(delivery)
+        except Exception:
+            log.exception("worker: unexpected error on %s; requeueing", delivery.message_id)
+            time.sleep(self._retry_delay_s)
+            delivery.nack(requeue=True)
+
+    def process(self, delivery: Delivery) -> None:
+        """Process one delivery end to end and settle it."""
+        record_id = str(delivery.body.get("record_id") or "")
+        try:
+            job = self._start(delivery, record_id)
+        except _SkipError:
+            delivery.ack()
+            return
+        if job is None:  # no such record: poison message
+            self._give_up(delivery, record_id, f"record {record_id!r} does not exist", 1)
+            return
+        if job.attempt > self._settings.max_attempts:
+            reason = f"gave up after {job.attempt - 1} attempts: {self._last_error(record_id)}"
+            self._give_up(delivery, record_id, reason, job.attempt - 1)
+            return
+        try:
+            result = self._run_analysis(job)
+        except _PermanentError as exc:
+            self._store_unanalysable(delivery, record_id, str(exc))
+            return
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.warning("record %s attempt %d failed: %s", record_id, job.attempt, reason)
+            if job.attempt >= self._settings.max_attempts:
+                self._give_up(
+                    delivery,
+                    record_id,
+                    f"failed {job.attempt} attempts; last: {reason}",
+                    job.attempt,
+                )
+            else:
+                self._requeue(delivery, record_id, reason, job.attempt)
+            return
+        self._store_result(delivery, record_id, result)
+
+    def _run_analysis(self, job: AnalysisJob) -> dict[str, Any]:
+        with self._pool_lock:
+            pool = self._pool
+        try:
+            fut: Future[dict[str, Any]] = pool.submit(self._analyse, job)
+            return fut.result()
+        except (InputError, AnalysisError) as exc:
+            raise _PermanentError(f"{type(exc).__name__}: {exc}") from exc
+        except BrokenProcessPool:
+            with self._pool_lock:
+                if self._pool is pool:
+                    log.error("analysis process died; starting a new pool")
+                    self._pool = self._new_pool()
+                    pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def _start(self, delivery: Delivery, record_id: str) -> AnalysisJob | None:
+        with self._sessions() as session, session.begin():
+            seen = session.scalar(
+                select(InboxEntry.id).where(InboxEntry.message_id == delivery.message_id)
+            )
+            if seen is not None:
+                raise _SkipError
+            rec = session.get(Record, record_id) if record_id else None
+            if rec is None:
+                return None
+            rec.attempts += 1
+            rec.status = "analysing"
+            return AnalysisJob(
+                record_id=rec.id,
+                files=tuple(rec.files),
+                primary_file=rec.primary_file,
+                blob_url=self._blob_url,
+                profile=self._settings.profile,
+                recording_type=rec.recording_type,
+                patient_age_years=rec.patient_age_years,
+                patient_sex=rec.patient_sex,
+                attempt=rec.attempts,
+            )
+
+    def _last_error(self, record_id: str) -> str:
+        with self._sessions() as session:
+            rec = session.get(Record, record_id)
+            return (rec.error if rec is not None else None) or "worker died during analysis"
+
+    def _commit_final(
+        self, delivery: Delivery, record_id: str, apply: Callable[[Session], None]
+    ) -> None:
+        """Run ``apply`` + the inbox row in one transaction, then ack."""
+        try:
+            with self._sessions() as session, session.begin():
+                session.add(
+                    InboxEntry(
+                        message_id=delivery.message_id,
+                        consumer=CONSUMER_NAME,
+                        record_id=record_id[:32] or None,
+                    )
+                )
+                session.flush()  # a concurrent duplicate fails here, before any effect
+                apply(session)
+        except IntegrityError:
+            log.info("message %s already processed elsewhere; ack", delivery.message_id)
+        delivery.ack()
+        self.processed += 1
+
+    def _store_result(self, delivery: Delivery, record_id: str, result: dict[str, Any]) -> None:
+        routing_key, severity = route_for(result)
+
+        def apply(session: Session) -> None:
+            rec = session.get(Record, record_id)
+            assert rec is not None
+            row = session.scalar(select(Result).where(Result.record_id == record_id))
+            version = str(result.get("analysis_version", "unknown"))
+            if row is None:
+                row = Result(
+                    record_id=record_id,
+                    result_json=result,
+                    severity=severity,
+                    analysis_version=version,
+                )
+                session.add(row)
+            else:  # reprocess: the newest analysis replaces the old one
+                row.result_json = result
+                row.severity = severity
+                row.analysis_version = version
+                row.created_at = utcnow()
+            session.flush()
+            rec.status = "needs_review" if severity == "unanalysable" else "done"
+            rec.analysis_version = version
+            rec.error = None
+            codes = [
+                f["code"] for f in result.get("findings", []) if f.get("severity") == "critical"
+            ]
+            enqueue(
+                session,
+                "results",
+                routing_key,
+                {
+                    "record_id": record_id,
+                    "clinic_id": rec.clinic_id,
+                    "result_id": row.id,
+                    "severity": severity,
+                    "status": rec.status,
+                    "codes": codes,
+                },
+            )
+
+        self._commit_final(delivery, record_id, apply)
+
+    def _store_unanalysable(self, delivery: Delivery, record_id: str, reason: str) -> None:
+        def apply(session: Session) -> None:
+            rec = session.get(Record, record_id)
+            assert rec is not None
+            rec.status = "needs_review"
+            rec.error = reason
+            enqueue(
+                session,
+                "results",
+                "result.unanalysable",
+                {
+                    "record_id": record_id,
+                    "clinic_id": rec.clinic_id,
+                    "result_id": None,
+                    "severity": "unanalysable",
+                    "status": rec.status,
+                    "codes": [],
+                },
+            )
+
+        log.info("record %s cannot be analysed: %s -> needs_review", record_id, reason)
+        self._commit_final(delivery, record_id, apply)
+
+    def _requeue(self, delivery: Delivery, record_id: str, reason: str, attempt: int) -> None:
+        with self._sessions() as session, session.begin():
+            rec = session.get(Record, record_id)
+            if rec is not None:
+                rec.status = "queued"
+                rec.error = f"attempt {attempt}: {reason}"
+        time.sleep(self._retry_delay_s * attempt)
+        delivery.nack(requeue=True)
+
+    def _give_up(self, delivery: Delivery, record_id: str, reason: str, attempts: int) -> None:
+        def apply(session: Session) -> None:
+            session.add(
+                DeadLetter(
+                    message_id=delivery.message_id,
+                    record_id=record_id[:32] or None,
+                    queue=self._broker.names.records,
+                    reason=reason,
+                    attempts=attempts,
+                )
+            )
+            enqueue(
+                session,
+                "dead",
+                "",
+                {
+                    "record_id": record_id,
+                    "message_id": delivery.message_id,
+                    "reason": reason,
+                    "attempts": attempts,
+                },
+            )
+            rec = session.get(Record, record_id) if record_id else None
+            if rec is not None:
+                rec.status = "failed"
+                rec.error = reason
+                enqueue(
+                    session,
+                    "results",
+                    "result.unanalysable",
+                    {
+                        "record_id": record_id,
+                        "clinic_id": rec.clinic_id,
+                        "result_id": None,
+                        "severity": "unanalysable",
+                        "status": "failed",
+                        "codes": [],
+                    },
+                )
+
+        log.error("record %s dead-lettered: %s", record_id, reason)
+        self._commit_final(delivery, record_id, apply)

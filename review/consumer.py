@@ -1,0 +1,60 @@
+"""Minimal review consumer: the reviewer worklist, one row per result needing a human.
+
+Consumes ``ecg.review`` (``result.critical``, ``result.abnormal``,
+``result.unanalysable``). Idempotent by message id (``review_items.message_id`` is
+UNIQUE). Table ``review_items``: ``message_id``, ``record_id``, ``clinic_id``,
+``severity``, ``urgency`` (0 critical, 1 unanalysable or failed, 2 abnormal; lower is
+more urgent), ``status`` (``open``), ``created_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ingest.messaging import Delivery, QueueKey
+from models.db import ReviewItem
+
+__all__ = ["URGENCY", "ReviewConsumer"]
+
+log = logging.getLogger(__name__)
+
+#: Worklist urgency by result severity (0 = first).
+URGENCY: dict[str, int] = {"critical": 0, "unanalysable": 1, "abnormal": 2}
+
+
+class ReviewConsumer:
+    """Adds worklist items; ack after commit."""
+
+    queue: ClassVar[QueueKey] = "review"
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self.stored = 0
+
+    def handle(self, delivery: Delivery) -> None:
+        """Store the worklist item (or recognise the duplicate), then ack."""
+        body = delivery.body
+        try:
+            severity = str(body["severity"])
+            with self._sessions() as session, session.begin():
+                session.add(
+                    ReviewItem(
+                        message_id=delivery.message_id,
+                        record_id=str(body["record_id"]),
+                        clinic_id=str(body["clinic_id"]),
+                        severity=severity,
+                        urgency=URGENCY.get(severity, 2),
+                    )
+                )
+            self.stored += 1
+        except IntegrityError:
+            log.info("review item for message %s already stored", delivery.message_id)
+        except KeyError as exc:
+            log.error("malformed review message %s: missing %s", delivery.message_id, exc)
+            delivery.nack(requeue=False)
+            return
+        delivery.ack()
