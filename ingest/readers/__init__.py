@@ -45,8 +45,8 @@ _ANNOTATION_SUFFIXES = frozenset(
 )
 _SIGNAL_HINT = {
     ".dat": "a WFDB .dat signal file needs its .hea header beside it",
-    ".edf": "the content is not EDF (no '0       ' version field)",
-    ".bdf": "the content is not BDF (no BIOSEMI signature)",
+    ".edf": "the content is not EDF: no EDF version field",
+    ".bdf": "the content is not BDF: no BIOSEMI signature",
     ".xml": "the content is not XML",
     ".csv": "the content is not numeric delimited text",
 }
