@@ -229,7 +229,7 @@ def _run(
         return EXIT_INPUT_ERROR
     items = _expand(paths, batch)
     out = Console(highlight=False, soft_wrap=False)
-    show_progress = len(items) > 1
+    show_progress = len(items) > 1 and batch.err.is_terminal  # no bar in logs or pipes
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
