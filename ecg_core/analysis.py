@@ -141,6 +141,18 @@ def analyze_record(
     # ---- stage: rhythm episodes (issue 5) ----
 
     # ---- stage: 12-lead delineation and measurements (issue 6) ----
+    if rec_type == "resting" and beats is not None and len(beats) >= 2:
+        from ecg_core.twelve_lead import analyze_twelve_lead, measurement_update
+
+        twelve = analyze_twelve_lead(
+            signal_mv, leads, fs_hz=fs_hz, r_idx=beats.r_idx, labels=beats.label
+        )
+        features["twelve_lead"] = twelve
+        qtc_formula = str(profile.setting("qtc_formula", "bazett"))
+        features["qtc_formula"] = qtc_formula
+        measurements = measurements.model_copy(
+            update=measurement_update(twelve, qtc_formula=qtc_formula)
+        )
 
     del signal_mv, leads, fs_hz  # consumed by the stages above
     ctx = RuleContext(

@@ -1,0 +1,182 @@
+"""Ischaemia and conduction patterns on per-lead measurements (thresholds passed in).
+
+Every threshold arrives from the rule profile; this module holds only the logic of the
+Fourth Universal Definition of MI (Thygesen et al., JACC 2018;72:2231): contiguous-lead
+pairs, territory names, reciprocal leads, bundle-branch-block morphology (AHA/ACCF/HRS
+2009 part III, Surawicz et al. Circulation 2009;119:e235) and the Smith-modified
+Sgarbossa criteria (Smith et al., Ann Emerg Med 2012;60:766).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from models.leads import CONTIGUOUS_GROUPS, PRECORDIAL_LEADS
+
+__all__ = [
+    "CONTIGUOUS_PAIRS",
+    "RECIPROCAL",
+    "BbbEvidence",
+    "BbbType",
+    "bbb_pattern",
+    "contiguous_subset",
+    "sgarbossa_leads",
+    "territories",
+]
+
+BbbType = Literal["LBBB", "RBBB"]
+
+
+def _pairs() -> frozenset[frozenset[str]]:
+    out: set[frozenset[str]] = set()
+    for group in CONTIGUOUS_GROUPS.values():
+        out.update(frozenset((a, b)) for a in group for b in group if a != b)
+    out.update(frozenset(p) for p in pairwise(PRECORDIAL_LEADS))  # adjacent precordial
+    out.update(frozenset(p) for p in pairwise(("V7", "V8", "V9")))
+    return frozenset(out)
+
+
+#: Anatomically contiguous lead pairs: same CONTIGUOUS_GROUPS group, or adjacent precordial.
+CONTIGUOUS_PAIRS: frozenset[frozenset[str]] = _pairs()
+
+#: Territory -> leads where reciprocal ST depression supports the diagnosis.
+RECIPROCAL: dict[str, tuple[str, ...]] = {
+    "inferior": ("I", "aVL"),
+    "lateral": ("II", "III", "aVF"),
+    "anterior": ("II", "III", "aVF"),
+    "septal": ("II", "III", "aVF"),
+    "posterior": ("V1", "V2", "V3"),
+    "right": ("I", "aVL"),
+}
+
+
+def contiguous_subset(leads: Collection[str]) -> frozenset[str]:
+    """Leads of ``leads`` that have an anatomically contiguous partner also in ``leads``.
+
+    Parameters
+    ----------
+    leads : set of str
+        Leads meeting a criterion.
+
+    Returns
+    -------
+    frozenset of str
+        Those forming >= 2 contiguous leads.
+
+    Examples
+    --------
+    >>> sorted(contiguous_subset({"V2", "V3", "III"}))
+    ['V2', 'V3']
+    """
+    return frozenset(
+        a for a in leads if any(frozenset((a, b)) in CONTIGUOUS_PAIRS for b in leads if b != a)
+    )
+
+
+def territories(leads: Collection[str]) -> list[str]:
+    """Territory names (``CONTIGUOUS_GROUPS`` keys) covered by at least one of ``leads``."""
+    return [name for name, group in CONTIGUOUS_GROUPS.items() if set(group) & set(leads)]
+
+
+@dataclass(frozen=True)
+class BbbEvidence:
+    """Why a bundle-branch-block pattern was called (values in mV and ms)."""
+
+    pattern: BbbType
+    qrs_ms: float
+    v1_terminal_mv: float
+    lateral_terminal_mv: float
+
+
+def bbb_pattern(
+    qrs_ms: float,
+    terminal_mv: Mapping[str, float],
+    net_mv: Mapping[str, float],
+    *,
+    qrs_min_ms: float,
+) -> BbbEvidence | None:
+    """Complete bundle-branch-block pattern from QRS width and terminal forces.
+
+    LBBB: QRS >= ``qrs_min_ms``, V1 predominantly negative with negative terminal forces
+    and I / V6 predominantly positive with positive terminal forces (leftward, posterior
+    terminal vector). RBBB: QRS >= ``qrs_min_ms``, positive terminal forces in V1 (R')
+    and negative terminal forces (wide S) in I and V6.
+
+    Parameters
+    ----------
+    qrs_ms : float
+        QRS duration, ms.
+    terminal_mv, net_mv : mapping of lead -> float
+        Mean of the last 40 ms of the QRS, and R - S amplitude, per lead, mV.
+    qrs_min_ms : float
+        Complete BBB width (120 ms, AHA/ACCF/HRS 2009 part III).
+
+    Returns
+    -------
+    BbbEvidence or None
+        The pattern, or None (also when V1 and neither I nor V6 is measured).
+    """
+    if qrs_ms < qrs_min_ms or "V1" not in terminal_mv:
+        return None
+    lateral = [lead for lead in ("I", "V6") if lead in terminal_mv]
+    if not lateral:
+        return None
+    v1_t = terminal_mv["V1"]
+    lat_t = min(terminal_mv[lead] for lead in lateral)
+    lat_t_max = max(terminal_mv[lead] for lead in lateral)
+    if v1_t < 0 and net_mv["V1"] < 0 and lat_t > 0 and all(net_mv[x] > 0 for x in lateral):
+        return BbbEvidence("LBBB", qrs_ms, v1_t, lat_t)
+    if v1_t > 0 and lat_t_max < 0:
+        return BbbEvidence("RBBB", qrs_ms, v1_t, lat_t_max)
+    return None
+
+
+def sgarbossa_leads(
+    st_mv: Mapping[str, float],
+    r_mv: Mapping[str, float],
+    s_mv: Mapping[str, float],
+    net_mv: Mapping[str, float],
+    *,
+    concordant_ste_mv: float,
+    concordant_std_mv: float,
+    discordant_ratio: float,
+    discordant_min_mv: float,
+) -> dict[str, str]:
+    """Leads meeting a Smith-modified Sgarbossa criterion, with the criterion met.
+
+    Parameters
+    ----------
+    st_mv : mapping lead -> float
+        ST level at J, mV.
+    r_mv, s_mv, net_mv : mapping lead -> float
+        R height, S depth and R - S of the QRS, mV.
+    concordant_ste_mv : float
+        Concordant ST elevation in any lead (QRS positive), >= 0.1 mV.
+    concordant_std_mv : float
+        Concordant ST depression in V1-V3 (QRS negative), >= 0.1 mV.
+    discordant_ratio : float
+        Discordant ST deviation / preceding S (or R) amplitude, >= 0.25 in magnitude.
+    discordant_min_mv : float
+        Smallest discordant ST deviation counted, mV (>= 0.1 mV in Smith 2012).
+
+    Returns
+    -------
+    dict of lead -> criterion name
+    """
+    out: dict[str, str] = {}
+    for lead, st in st_mv.items():
+        if lead == "aVR":
+            continue
+        positive = net_mv[lead] > 0
+        if positive and st >= concordant_ste_mv:
+            out[lead] = "concordant ST elevation"
+        elif not positive and lead in ("V1", "V2", "V3") and st <= -concordant_std_mv:
+            out[lead] = "concordant ST depression V1-V3"
+        elif not positive and st >= discordant_min_mv and st >= discordant_ratio * s_mv[lead]:
+            out[lead] = "discordant ST elevation >= 25% of S"
+        elif positive and st <= -discordant_min_mv and -st >= discordant_ratio * r_mv[lead]:
+            out[lead] = "discordant ST depression >= 25% of R"
+    return out
