@@ -15,6 +15,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """ECG Sentinel: analyse ECG recordings and report critical values."""
+
 # --- sub-commands (each module registers itself on `app`; keep one line per module) ---
 from cli.analyze import analyze  # noqa: E402
 
@@ -22,7 +27,9 @@ app.command(name="analyze")(analyze)  # register: analyze
 from cli.eval_cmd import eval_command  # noqa: E402
 
 app.command(name="eval")(eval_command)  # register: eval
-# register: bench
+from cli.bench import bench_command  # noqa: E402
+
+app.command(name="bench")(bench_command)  # register: bench
 import cli.serve  # noqa: E402, F401  # register: serve/worker/relay (+api, clinic, demo)
 
 # register: reprocess
