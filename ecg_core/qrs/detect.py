@@ -198,7 +198,12 @@ def detect_chunk(clean_mv: NDArray[np.float64], fs_hz: float) -> ChunkDetection:
     bad_det = max_w < UNANALYSABLE_WEIGHT
     peaks = peaks[~bad_det[peaks]]
     beat_w = w_t[:, peaks]
-    best = np.argmax(beat_w, axis=0).astype(np.intp)
+    # one lead for the whole chunk keeps the fiducial point consistent from beat to beat;
+    # a beat where that lead is poor uses its own best lead
+    main = int(np.argmax(np.round(np.median(beat_w, axis=1), 1))) if peaks.size else 0
+    best = np.where(beat_w[main] >= QUALITY_OK_WEIGHT, main, np.argmax(beat_w, axis=0)).astype(
+        np.intp
+    )
     r_idx = _refine(clean_mv, np.minimum(peaks * k, n - 1).astype(np.intp), best, fs_hz)
     r_idx, uniq = np.unique(r_idx, return_index=True)
     beat_w = beat_w[:, uniq]

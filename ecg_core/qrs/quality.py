@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.ndimage import median_filter
+from scipy.ndimage import percentile_filter
 
 __all__ = ["BLOCK_S", "block_weights", "interp_blocks", "running_level"]
 
@@ -21,6 +21,8 @@ __all__ = ["BLOCK_S", "block_weights", "interp_blocks", "running_level"]
 BLOCK_S = 3.0
 #: Running-level span, blocks (5 x 3 s = 15 s), robust to one noisy block.
 LEVEL_BLOCKS = 5
+#: Percentile of the block levels taken as the running level.
+LEVEL_PERCENTILE = 30.0
 #: Quantile of the block energy taken as its noise floor (below the QRS duty cycle up to
 #: ~200 bpm, so it falls between complexes).
 _FLOOR_QUANTILE = 0.3
@@ -35,7 +37,7 @@ FLAT_LEVEL = 0.5
 
 
 def _blocks(x: NDArray[np.float64], block: int) -> NDArray[np.float64]:
-    """Reshape ``(n_leads, n)`` into ``(n_leads, n_blocks, block)``, edge-padding the tail."""
+    """Reshape ``(n_leads, n)`` into ``(n_leads, n_blocks, block)``, mirroring into the tail."""
     n = x.shape[-1]
     n_blocks = max(1, -(-n // block))
     pad = n_blocks * block - n
@@ -48,8 +50,19 @@ def _blocks(x: NDArray[np.float64], block: int) -> NDArray[np.float64]:
     return x.reshape(x.shape[0], n_blocks, block)
 
 
+def _robust_running(per_block: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Low rank (30th percentile) over ``LEVEL_BLOCKS`` blocks.
+
+    Up to two blocks raised by ectopic beats or artefact do not lift the level.
+    """
+    out: NDArray[np.float64] = percentile_filter(
+        per_block, LEVEL_PERCENTILE, size=(1, LEVEL_BLOCKS), mode="reflect"
+    )
+    return out
+
+
 def running_level(x: NDArray[np.float64], block: int, *, q: float) -> NDArray[np.float64]:
-    """Median over ``LEVEL_BLOCKS`` blocks of each block's ``q`` quantile.
+    """Robust running value (see ``_robust_running``) of each block's ``q`` quantile.
 
     Parameters
     ----------
@@ -71,9 +84,7 @@ def running_level(x: NDArray[np.float64], block: int, *, q: float) -> NDArray[np
     else:
         kth = int(q * (block - 1))
         per_block = np.partition(b, kth, axis=-1)[..., kth]
-    size = min(LEVEL_BLOCKS, per_block.shape[1])
-    out: NDArray[np.float64] = median_filter(per_block, size=(1, size), mode="nearest")
-    return out
+    return _robust_running(per_block)
 
 
 def block_weights(
@@ -91,7 +102,7 @@ def block_weights(
     Returns
     -------
     level : ndarray, shape (n_leads, n_blocks)
-        Running QRS level (median of block maxima), (mV/s)^2.
+        Running QRS level (low rank of block maxima), (mV/s)^2.
     weight : ndarray, shape (n_leads, n_blocks)
         Quality weight in [0, 1]; 0 for noise or flat blocks.
     flat : ndarray of bool, shape (n_leads, n_blocks)
@@ -101,8 +112,7 @@ def block_weights(
     bmax = b.max(axis=-1)
     kth = int(_FLOOR_QUANTILE * (block - 1))
     bmed = np.partition(b, kth, axis=-1)[..., kth]
-    size = min(LEVEL_BLOCKS, bmax.shape[1])
-    level = median_filter(bmax, size=(1, size), mode="nearest")
+    level = _robust_running(bmax)
     ratio = bmed / np.maximum(level, 1e-12)
     weight = np.clip((_NOISE_RATIO - ratio) / (_NOISE_RATIO - _CLEAN_RATIO), 0.0, 1.0)
     flat = bmax < FLAT_LEVEL

@@ -1,0 +1,162 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.signal as sps
+import wfdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ecg_core.qrs import detect_beats, detect_r_peaks, median_hr_bpm
+from evaluation.ec57 import aami_class, compare
+from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
+
+
+def _load(samples: Path, name: str):
+    rec = wfdb.rdrecord(str(samples / name))
+    ann = wfdb.rdann(str(samples / name), "atr")
+    return rec.p_signal.T.astype(np.float64), float(rec.fs), ann
+
+
+@pytest.fixture(scope="module")
+def excerpt(samples_dir):
+    """30 s of MIT-BIH 119 (bigeminy), both leads, 360 Hz."""
+    x, fs, _ = _load(samples_dir, "mitdb119_0-300s")
+    return x[:, : int(30 * fs)], fs
+
+
+def _unmatched(a, b, tol):
+    """Beats of a with no partner in b within tol, and of b with none in a."""
+    d_ab = np.abs(a[:, None] - b[None]).min(axis=1)
+    d_ba = np.abs(b[:, None] - a[None]).min(axis=1)
+    return int((d_ab > tol).sum()), int((d_ba > tol).sum())
+
+
+def _close(a, b, tol, *, loose=None):
+    """Same beats: every index in a has a partner in b within ``loose`` (default ``tol``)
+    and vice versa, and the median distance is within ``tol``. The loose bound (the EC57
+    150 ms window) allows the fiducial of a wide ventricular beat to move between its R
+    and S deflections when the signal is resampled or re-blocked.
+    """
+    loose = tol if loose is None else loose
+    if a.size == 0 or b.size == 0:
+        return a.size == b.size
+    d_ab = np.abs(a[:, None] - b[None]).min(axis=1)
+    d_ba = np.abs(b[:, None] - a[None]).min(axis=1)
+    return bool((d_ab <= loose).all() and (d_ba <= loose).all() and np.median(d_ab) <= tol)
+
+
+@pytest.mark.parametrize(
+    ("name", "min_se", "min_pp"),
+    [
+        ("mitdb119_0-300s", 99.5, 99.5),
+        ("mitdb203_0-300s", 97.0, 97.0),
+    ],
+)
+def test_real_record_se_pp(samples_dir, name, min_se, min_pp):
+    # Given a real MIT-BIH excerpt with reference beats
+    x, fs, ann = _load(samples_dir, name)
+    cls = aami_class(ann.symbol)
+    beat = cls != ""
+    # When detected, Then Se and +P (150 ms window) exceed the thresholds
+    b = detect_beats(x, fs_hz=fs)
+    s = compare(name, ann.sample[beat], cls[beat], b.r_idx, b.label, fs_hz=fs).stats()
+    assert s["qrs_se"] >= min_se
+    assert s["qrs_pp"] >= min_pp
+
+
+def test_bigeminy_pvcs_are_classified(samples_dir):
+    x, fs, ann = _load(samples_dir, "mitdb119_0-300s")
+    cls = aami_class(ann.symbol)
+    beat = cls != ""
+    b = detect_beats(x, fs_hz=fs)
+    s = compare("119", ann.sample[beat], cls[beat], b.r_idx, b.label, fs_hz=fs).stats()
+    assert s["veb_se"] >= 90.0
+    assert s["veb_pp"] >= 90.0
+
+
+def test_survives_one_flat_and_one_noisy_lead(excerpt):
+    x, fs = excerpt
+    ref = detect_r_peaks(x, fs_hz=fs)
+    rng = np.random.default_rng(1)
+    three = np.vstack([x[:1], np.zeros((1, x.shape[1])), rng.normal(0, 1.0, (1, x.shape[1]))])
+    got = detect_r_peaks(three, fs_hz=fs)
+    assert _close(got, ref, 2, loose=round(0.15 * fs))
+
+
+def test_noise_is_unanalysable_not_filled_with_beats():
+    fs = 250.0
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1.0, (2, int(60 * fs)))
+    b = detect_beats(x, fs_hz=fs)
+    assert not b.quality_ok.any()
+    assert sum(s.end_idx - s.start_idx for s in b.unanalysable) > 0.8 * x.shape[1]
+
+
+def test_chunk_seams_neither_lose_nor_double(samples_dir):
+    x, fs, _ = _load(samples_dir, "mitdb119_0-300s")
+    whole = detect_r_peaks(x, fs_hz=fs)
+    chunked = detect_beats(x, fs_hz=fs, chunk_s=60.0).r_idx
+    assert abs(whole.size - chunked.size) <= 1
+    _, unmatched = _unmatched(chunked, whole, round(0.15 * fs))
+    assert unmatched <= 1
+
+
+@settings(max_examples=15, deadline=None)
+# Below ~0.1 x a 1 mV ECG the QRS falls under the flat-lead floor (lead off) by design.
+@given(scale=st.floats(0.1, 1e2), offset=st.floats(-50.0, 50.0))
+def test_scaling_and_dc_leave_peaks_in_place(excerpt, scale, offset):
+    x, fs = excerpt
+    ref = detect_r_peaks(x, fs_hz=fs)
+    got = detect_r_peaks(scale * x + offset, fs_hz=fs)
+    assert _close(got, ref, 2)
+
+
+@pytest.mark.xfail(
+    reason="known defect: after a >3 s flat (lead-off) pad the last 1-2 beats of a 30 s "
+    "excerpt can fall in a block judged unanalysable; see docs/qrs.md",
+    strict=False,
+)
+@settings(max_examples=10, deadline=None)
+@given(pad_s=st.floats(0.5, 5.0))
+def test_padding_shifts_peaks(excerpt, pad_s):
+    x, fs = excerpt
+    ref = detect_r_peaks(x, fs_hz=fs)
+    pad = int(pad_s * fs)
+    got = detect_r_peaks(np.pad(x, ((0, 0), (pad, 0)), mode="edge"), fs_hz=fs)
+    # the flat pad reads as lead-off: skip 2 s of signal after it, and the last second
+    inner = got[(got > pad + 2 * fs) & (got < pad + x.shape[1] - fs)] - pad
+    ref_in = ref[(ref > 2 * fs) & (ref < x.shape[1] - fs)]
+    assert _close(inner, ref_in, 2, loose=round(0.15 * fs))
+
+
+@settings(max_examples=6, deadline=None)
+@given(fs_new=st.sampled_from([125, 128, 250, 500, 1000]))
+def test_resampling_keeps_peaks_within_tolerance(excerpt, fs_new):
+    x, fs = excerpt
+    ref_s = detect_r_peaks(x, fs_hz=fs) / fs
+    y = sps.resample_poly(x, fs_new, int(fs), axis=-1)
+    got_s = detect_r_peaks(y, fs_hz=float(fs_new)) / fs_new
+    sel = (ref_s > 1) & (ref_s < 29)
+    assert _close(got_s[(got_s > 1) & (got_s < 29)], ref_s[sel], 0.012, loose=0.15)
+
+
+def test_heart_rate(excerpt):
+    x, fs = excerpt
+    hr = median_hr_bpm(detect_beats(x, fs_hz=fs))
+    assert hr is not None
+    assert 40 < hr < 120
+
+
+@pytest.mark.parametrize(
+    ("sig", "fs", "err", "msg"),
+    [
+        (np.full((2, 5000), np.nan), 250.0, InvalidSignalError, "NaN"),
+        (np.ones((2, 5000)), 250.0, InvalidSignalError, "flat"),
+        (np.random.default_rng(0).normal(size=(1, 250)), 250.0, SignalTooShortError, "1.00 s"),
+        (np.random.default_rng(0).normal(size=(1, 500)), 50.0, SamplingRateError, "50"),
+    ],
+)
+def test_bad_input_raises(sig, fs, err, msg):
+    with pytest.raises(err, match=msg):
+        detect_beats(sig, fs_hz=fs)
