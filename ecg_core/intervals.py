@@ -107,6 +107,10 @@ class LeadMeasures:
         Net QRS area, mV*ms.
     qrs_terminal_mv : ndarray
         Mean of the last 40 ms of the QRS (conduction-delay vector).
+    s_after_r_mv : ndarray
+        Depth of the negative deflection after the R peak (S wave), mV.
+    r_time_ms, s_time_ms : ndarray
+        Time of the largest positive / negative QRS deflection after QRS onset, ms.
     noise_mv : ndarray
         Residual RMS of beats around the median beat.
     """
@@ -131,6 +135,9 @@ class LeadMeasures:
     qrs_net_mv: NDArray[np.float64]
     qrs_area_mv_ms: NDArray[np.float64]
     qrs_terminal_mv: NDArray[np.float64]
+    s_after_r_mv: NDArray[np.float64]
+    r_time_ms: NDArray[np.float64]
+    s_time_ms: NDArray[np.float64]
     noise_mv: NDArray[np.float64]
 
 
@@ -167,6 +174,9 @@ def _amplitudes(d: Delineation) -> dict[str, NDArray[np.float64]]:
     r_at = np.argmax(qrs, axis=1)
     pre_r = np.where(np.arange(qrs.shape[1])[None, :] <= r_at[:, None], qrs, 0.0)
     q_mv = np.maximum(-pre_r.min(axis=1), 0.0)
+    s_at = np.argmin(qrs, axis=1)
+    post_r = np.where(np.arange(qrs.shape[1])[None, :] >= r_at[:, None], qrs, 0.0)
+    s_after_r_mv = np.maximum(-post_r.min(axis=1), 0.0)
     term = max(1, int(_TERMINAL_S * fs))
     t_mv = np.zeros(beat.shape[0])
     if fid.t_peak is not None:
@@ -186,6 +196,9 @@ def _amplitudes(d: Delineation) -> dict[str, NDArray[np.float64]]:
         "qrs_net_mv": r_mv - s_mv,
         "qrs_area_mv_ms": qrs.sum(axis=1) * 1000.0 / fs,
         "qrs_terminal_mv": qrs[:, -term:].mean(axis=1),
+        "s_after_r_mv": s_after_r_mv,
+        "r_time_ms": r_at * 1000.0 / fs,
+        "s_time_ms": s_at * 1000.0 / fs,
     }
 
 

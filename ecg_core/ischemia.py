@@ -83,54 +83,62 @@ def territories(leads: Collection[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class BbbEvidence:
-    """Why a bundle-branch-block pattern was called (values in mV and ms)."""
+    """Why a bundle-branch-block pattern was called."""
 
     pattern: BbbType
     qrs_ms: float
-    v1_terminal_mv: float
-    lateral_terminal_mv: float
+    detail: str
 
 
 def bbb_pattern(
     qrs_ms: float,
-    terminal_mv: Mapping[str, float],
-    net_mv: Mapping[str, float],
+    lead: Mapping[str, Mapping[str, float]],
     *,
     qrs_min_ms: float,
+    lateral_s_ratio: float,
 ) -> BbbEvidence | None:
-    """Complete bundle-branch-block pattern from QRS width and terminal forces.
+    """Complete bundle-branch-block pattern from QRS width and per-lead morphology.
 
-    LBBB: QRS >= ``qrs_min_ms``, V1 predominantly negative with negative terminal forces
-    and I / V6 predominantly positive with positive terminal forces (leftward, posterior
-    terminal vector). RBBB: QRS >= ``qrs_min_ms``, positive terminal forces in V1 (R')
-    and negative terminal forces (wide S) in I and V6.
+    LBBB: QRS >= ``qrs_min_ms``; V1 predominantly negative (QS / rS); I and V6
+    predominantly positive, lead I without an S wave of note (S after R <
+    ``lateral_s_ratio`` x R; an RS pattern in V5-V6 is allowed, per AHA 2009).
+    RBBB: QRS >= ``qrs_min_ms``; terminal R' in V1 (positive peak later than the
+    negative one); late, wide S in I and V6 (negative peak after the R peak) with I or V6
+    predominantly positive. AHA/ACCF/HRS 2009 part III (Surawicz et al.).
 
     Parameters
     ----------
     qrs_ms : float
         QRS duration, ms.
-    terminal_mv, net_mv : mapping of lead -> float
-        Mean of the last 40 ms of the QRS, and R - S amplitude, per lead, mV.
+    lead : mapping lead -> mapping
+        Per-lead ``r_mv, s_mv, qrs_net_mv, s_after_r_mv, r_time_ms, s_time_ms``.
     qrs_min_ms : float
-        Complete BBB width (120 ms, AHA/ACCF/HRS 2009 part III).
+        Complete BBB width (120 ms).
+    lateral_s_ratio : float
+        Largest S/R in I and V6 compatible with LBBB.
 
     Returns
     -------
     BbbEvidence or None
-        The pattern, or None (also when V1 and neither I nor V6 is measured).
+        The pattern, or None (also when V1 or both I and V6 are missing).
     """
-    if qrs_ms < qrs_min_ms or "V1" not in terminal_mv:
+    if qrs_ms < qrs_min_ms or "V1" not in lead:
         return None
-    lateral = [lead for lead in ("I", "V6") if lead in terminal_mv]
+    lateral = [lead[x] for x in ("I", "V6") if x in lead]
     if not lateral:
         return None
-    v1_t = terminal_mv["V1"]
-    lat_t = min(terminal_mv[lead] for lead in lateral)
-    lat_t_max = max(terminal_mv[lead] for lead in lateral)
-    if v1_t < 0 and net_mv["V1"] < 0 and lat_t > 0 and all(net_mv[x] > 0 for x in lateral):
-        return BbbEvidence("LBBB", qrs_ms, v1_t, lat_t)
-    if v1_t > 0 and lat_t_max < 0:
-        return BbbEvidence("RBBB", qrs_ms, v1_t, lat_t_max)
+    v1 = lead["V1"]
+    first = lateral[0]  # lead I (V6 when I is missing): monophasic R, no S of note
+    if (
+        v1["qrs_net_mv"] < 0
+        and all(m["qrs_net_mv"] > 0 for m in lateral)
+        and first["s_after_r_mv"] < lateral_s_ratio * first["r_mv"]
+    ):
+        return BbbEvidence("LBBB", qrs_ms, "V1 QS/rS, I/V6 monophasic R")
+    late_r_v1 = v1["r_time_ms"] > v1["s_time_ms"] and v1["r_mv"] > 0.5 * v1["s_mv"]
+    late_s = all(m["s_time_ms"] > m["r_time_ms"] and m["s_after_r_mv"] > 0 for m in lateral)
+    if late_r_v1 and late_s and any(m["qrs_net_mv"] > 0 for m in lateral):
+        return BbbEvidence("RBBB", qrs_ms, "terminal R' in V1, late S in I/V6")
     return None
 
 

@@ -16,9 +16,12 @@ from ecg_core.delineation import Delineation, PWaves, delineate_record, p_waves_
 from ecg_core.intervals import LeadMeasures, measure_leads
 from ecg_core.lead_derivation import derive_limb_leads, detect_limb_reversal
 from models.errors import AnalysisError
+from models.leads import STANDARD_12
 
 __all__ = ["NOISY_LEAD_MV", "TwelveLeadFeatures", "analyze_twelve_lead", "measurement_update"]
 
+#: Leads the 12-lead stage measures (others, such as Frank X/Y/Z, are left out).
+_CLINICAL_LEADS = frozenset((*STANDARD_12, "V7", "V8", "V9", "V3R", "V4R", "V5R", "V6R"))
 #: A lead whose beats differ from its median beat by more than this RMS is too noisy to
 #: measure (technical constant: twice the 0.05 mV ST-depression criterion would be
 #: swamped), mV.
@@ -98,7 +101,8 @@ def analyze_twelve_lead(
     Parameters
     ----------
     signal_mv : ndarray, shape (n_leads, n_samples)
-        Usable leads, mV.
+        Usable leads, mV. Only standard 12-lead, posterior and right-sided leads are
+        measured when at least two of them are present.
     leads : tuple of str
         Normalised names of the rows.
     fs_hz : float
@@ -129,6 +133,9 @@ def analyze_twelve_lead(
     """
     if r_idx is not None and r_idx.size == 0:
         raise AnalysisError("12-lead stage: no beat to delineate")
+    standard = [i for i, name in enumerate(leads) if name in _CLINICAL_LEADS]
+    if 2 <= len(standard) < len(leads):  # e.g. PTB's Frank X, Y, Z: not 12-lead leads
+        signal_mv, leads = signal_mv[standard], tuple(leads[i] for i in standard)
     der = derive_limb_leads(signal_mv, leads)
     x, names = der.signal_mv, der.leads
     d, pw, meas = _run(x, names, fs_hz, r_idx, labels)

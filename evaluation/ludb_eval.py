@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,11 @@ __all__ = [
     "diagnosis_table",
     "evaluate_delineation",
     "evaluate_diagnoses",
+    "evaluate_ludb",
+    "is_ludb",
     "ludb_labels",
     "ludb_record_ids",
     "read_ludb_record",
-    "run",
 ]
 
 LUDB_LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
@@ -271,30 +272,28 @@ def ludb_labels(ludb_dir: Path) -> dict[str, dict[str, str]]:
         return {row["ID"].strip(): row for row in csv.DictReader(fh)}
 
 
-def _has(row: dict[str, str], column: str, *needles: str) -> bool:
-    text = row.get(column, "").lower()
-    return any(n in text for n in needles)
+def _lines(row: dict[str, str], column: str) -> list[str]:
+    return [x.strip().lower() for x in row.get(column, "").splitlines() if x.strip()]
 
+
+def _has(row: dict[str, str], column: str, prefix: str) -> bool:
+    """True when a line of the cell starts with ``prefix`` (so "stemi" is not "nstemi")."""
+    return any(line.startswith(prefix) for line in _lines(row, column))
+
+
+Truth = Callable[[dict[str, str]], bool]
 
 #: Diagnosis -> (truth from ludb.csv, finding codes that count as a positive call,
 #: population for specificity: None = all other records).
-LUDB_DIAGNOSES: dict[
-    str,
-    tuple[
-        Callable[[dict[str, str]], bool], frozenset[str], Callable[[dict[str, str]], bool] | None
-    ],
-] = {
+LUDB_DIAGNOSES: dict[str, tuple[Truth, frozenset[str], Truth | None]] = {
     "STEMI": (
         lambda r: _has(r, "Ischemia", "stemi"),
         frozenset({"ACUTE_MI", "SGARBOSSA", "POSTERIOR_MI", "DE_WINTER"}),
-        lambda r: not r.get("Ischemia", "").strip(),
+        lambda r: not _lines(r, "Ischemia"),
     ),
     "AF": (lambda r: _has(r, "Rhythms", "atrial fibrillation"), frozenset({"AF"}), None),
     "AV block I": (
-        lambda r: (
-            _has(r, "Conduction abnormalities", "i degree av block")
-            and not _has(r, "Conduction abnormalities", "iii degree")
-        ),
+        lambda r: _has(r, "Conduction abnormalities", "i degree av block"),
         frozenset({"AV_BLOCK_1"}),
         None,
     ),
@@ -342,14 +341,7 @@ class DiagnosisRow:
 def score_diagnoses(
     calls: dict[str, set[str]],
     truth_rows: dict[str, dict[str, str]],
-    diagnoses: dict[
-        str,
-        tuple[
-            Callable[[dict[str, str]], bool],
-            frozenset[str],
-            Callable[[dict[str, str]], bool] | None,
-        ],
-    ],
+    diagnoses: Mapping[str, tuple[Truth, frozenset[str], Truth | None]],
 ) -> list[DiagnosisRow]:
     """Se/Sp per diagnosis from finding codes per record and truth rows."""
     out: list[DiagnosisRow] = []
@@ -404,16 +396,89 @@ def diagnosis_table(rows: Sequence[DiagnosisRow], title: str) -> list[str]:
     return lines
 
 
-def run(data_dir: Path, *, neurokit: bool = True, **_: Any) -> list[str]:
-    """Everything ``ecg eval`` prints for LUDB."""
-    ludb = data_dir / "ludb"
-    lines = delineation_table(evaluate_delineation(ludb), "LUDB delineation (ours, all 12 leads)")
+@dataclass(frozen=True)
+class TextTablesReport:
+    """Report of the 12-lead evaluators: titled text tables (rendered by ``ecg eval``)."""
+
+    name: str
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> list[Any]:
+        """One rich table per section, each line of the text table as a row."""
+        from rich.table import Table
+
+        out = []
+        for title, lines in self.sections:
+            table = Table(title=title, show_header=False, box=None)
+            table.add_column(no_wrap=True)
+            for line in lines:
+                table.add_row(line)
+            out.append(table)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Sections as lists of lines, plus the figures in ``data``."""
+        return {
+            "evaluator": self.name,
+            "sections": {t: list(lines) for t, lines in self.sections},
+            **self.data,
+        }
+
+
+def _stats_json(stats: WaveStats) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in FIDUCIALS:
+        e = np.asarray(stats.errors[name])
+        if e.size:
+            out[name] = {"mean_ms": float(e.mean()), "sd_ms": float(e.std()), "n": int(e.size)}
+    for wave in WAVE_SYMBOL:
+        tp, fn, fp = stats.tp[wave], stats.fn[wave], stats.fp[wave]
+        out[f"{wave}_detection"] = {"tp": tp, "fn": fn, "fp": fp}
+    return out
+
+
+def is_ludb(path: Path) -> bool:
+    """True for a LUDB folder (ludb.csv and data/)."""
+    return (path / "ludb.csv").is_file() and (path / "data").is_dir()
+
+
+def evaluate_ludb(path: Path, options: Any = None, *, neurokit: bool = True) -> TextTablesReport:
+    """``ecg eval`` entry: delineation (ours and neurokit2) and diagnosis tables on LUDB.
+
+    Parameters
+    ----------
+    path : Path
+        LUDB folder.
+    options : EvalOptions, optional
+        Shared ``ecg eval`` options (unused: LUDB is small and runs serially).
+    neurokit : bool
+        Also score neurokit2's DWT delineator (about 1 min).
+
+    Returns
+    -------
+    TextTablesReport
+        Tables and figures.
+    """
+    del options
+    ours = evaluate_delineation(path)
+    sections = [("LUDB delineation: ours (median beat, 12 leads)", ours)]
     if neurokit:
-        lines += [
-            "",
-            *delineation_table(
-                evaluate_delineation(ludb, method="neurokit2"), "LUDB delineation (neurokit2 DWT)"
-            ),
-        ]
-    lines += ["", *diagnosis_table(evaluate_diagnoses(ludb), "LUDB diagnoses")]
-    return lines
+        sections.append(
+            (
+                "LUDB delineation: neurokit2 ecg_delineate (DWT)",
+                evaluate_delineation(path, method="neurokit2"),
+            )
+        )
+    diag = evaluate_diagnoses(path)
+    return TextTablesReport(
+        name="ludb",
+        sections=(
+            *((t, tuple(delineation_table(st, t)[1:])) for t, st in sections),
+            ("LUDB diagnoses vs ludb.csv", tuple(diagnosis_table(diag, "")[1:])),
+        ),
+        data={
+            "delineation": {t: _stats_json(st) for t, st in sections},
+            "diagnoses": {r.name: {"tp": r.tp, "fn": r.fn, "tn": r.tn, "fp": r.fp} for r in diag},
+        },
+    )

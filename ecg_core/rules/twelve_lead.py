@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from ecg_core.ischemia import (
     RECIPROCAL,
     BbbEvidence,
@@ -56,12 +58,17 @@ def _st(f: TwelveLeadFeatures, rule: Rule) -> tuple[str, dict[str, float]]:
     return point, _diag_leads(f, key)
 
 
-def _bbb(f: TwelveLeadFeatures, qrs_min_ms: float) -> BbbEvidence | None:
+_BBB_KEYS = ("r_mv", "s_mv", "qrs_net_mv", "s_after_r_mv", "r_time_ms", "s_time_ms")
+
+
+def _bbb(f: TwelveLeadFeatures, rule: Rule, qrs_min_ms: float) -> BbbEvidence | None:
+    cols = {k: _diag_leads(f, k) for k in _BBB_KEYS}
+    per_lead = {lead: {k: cols[k][lead] for k in _BBB_KEYS} for lead in cols["r_mv"]}
     return bbb_pattern(
         f.measures.qrs_ms,
-        _diag_leads(f, "qrs_terminal_mv"),
-        _diag_leads(f, "qrs_net_mv"),
+        per_lead,
         qrs_min_ms=qrs_min_ms,
+        lateral_s_ratio=rule.param("lbbb_lateral_s_ratio"),
     )
 
 
@@ -105,7 +112,7 @@ def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     f = _features(ctx)
     if f is None:
         return []
-    bbb = _bbb(f, rule.param("bbb_qrs_min_ms"))
+    bbb = _bbb(f, rule, rule.param("bbb_qrs_min_ms"))
     if bbb is not None and bbb.pattern == "LBBB":
         return []  # LBBB: Smith-modified Sgarbossa instead
     point, st = _st(f, rule)
@@ -167,16 +174,29 @@ def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ]
 
 
-def _secondary_repol(f: TwelveLeadFeatures, rule: Rule) -> bool:
-    return f.measures.qrs_ms >= rule.param("secondary_qrs_min_ms")
+def _secondary_repol(f: TwelveLeadFeatures, rule: Rule) -> frozenset[str] | None:
+    """Leads whose ST-T is secondary to abnormal depolarisation; None = all leads.
+
+    A wide QRS makes ST depression secondary (LBBB, paced, IVCD: all leads), except in
+    RBBB, where only V1-V3 carry secondary ST-T changes (4th UDMI).
+    """
+    qrs_min = rule.param("secondary_qrs_min_ms")
+    if f.measures.qrs_ms < qrs_min:
+        return frozenset()
+    bbb = _bbb(f, rule, qrs_min)
+    if bbb is not None and bbb.pattern == "RBBB":
+        return frozenset({"V1", "V2", "V3"})
+    return None
 
 
 def st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Horizontal / down-sloping ST depression in >= 2 contiguous leads (4th UDMI)."""
     f = _features(ctx)
-    if f is None or _secondary_repol(f, rule):
+    secondary = None if f is None else _secondary_repol(f, rule)
+    if f is None or secondary is None:
         return []
     point, st = _st(f, rule)
+    st = {k: v for k, v in st.items() if k not in secondary}
     j60 = _diag_leads(f, "st_j60_mv")
     j = _diag_leads(f, "st_j_mv")
     thr = rule.threshold or 0.0
@@ -204,7 +224,7 @@ def st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 def diffuse_st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """ST depression in >= N leads with ST elevation in aVR (left main / multivessel)."""
     f = _features(ctx)
-    if f is None or _secondary_repol(f, rule) or f.reversal:
+    if f is None or f.reversal or _secondary_repol(f, rule) is None:
         return []
     point, st = _st(f, rule)
     if "aVR" not in st:
@@ -231,8 +251,8 @@ def diffuse_st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Fi
 def posterior_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Posterior STEMI equivalent: ST depression V1-V3 with upright terminal T."""
     f = _features(ctx)
-    if f is None or _secondary_repol(f, rule):
-        return []
+    if f is None or _secondary_repol(f, rule) != frozenset():
+        return []  # V1-V3 ST-T is secondary in any wide-QRS pattern
     point, st = _st(f, rule)
     t = f.per_lead("t_mv")
     dep = {
@@ -298,7 +318,7 @@ def sgarbossa(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     f = _features(ctx)
     if f is None:
         return []
-    bbb = _bbb(f, rule.param("bbb_qrs_min_ms"))
+    bbb = _bbb(f, rule, rule.param("bbb_qrs_min_ms"))
     paced = bool(ctx.features.get("paced", False))
     if not paced and (bbb is None or bbb.pattern != "LBBB"):
         return []
@@ -336,7 +356,7 @@ def _bbb_rule(kind: str) -> Evaluator:
         f = _features(ctx)
         if f is None:
             return []
-        bbb = _bbb(f, rule.threshold or 0.0)
+        bbb = _bbb(f, rule, rule.threshold or 0.0)
         if bbb is None or bbb.pattern != kind:
             return []
         return [
@@ -346,10 +366,7 @@ def _bbb_rule(kind: str) -> Evaluator:
                 leads=["V1", "I", "V6"],
                 value=round(bbb.qrs_ms, 1),
                 threshold=rule.threshold,
-                evidence={
-                    "v1_terminal_mv": round(bbb.v1_terminal_mv, 3),
-                    "lateral_terminal_mv": round(bbb.lateral_terminal_mv, 3),
-                },
+                evidence={"morphology": bbb.detail},
                 message=f"complete {kind}: QRS {bbb.qrs_ms:.0f} ms with {kind} morphology",
             )
         ]
@@ -362,7 +379,7 @@ def qrs_wide(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     f = _features(ctx)
     if f is None or f.measures.qrs_ms <= (rule.threshold or 0.0):
         return []
-    if _bbb(f, rule.param("bbb_qrs_min_ms")) is not None:
+    if _bbb(f, rule, rule.param("bbb_qrs_min_ms")) is not None:
         return []
     q = f.measures.qrs_ms
     return [
@@ -460,18 +477,22 @@ def hyperkalemia(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ]
 
 
-def _pr(f: TwelveLeadFeatures, rule: Rule) -> float | None:
-    if f.measures.pr_ms is None:
+def _pr(ctx: RuleContext, f: TwelveLeadFeatures, rule: Rule) -> float | None:
+    """Median-beat PR when P waves precede the QRS consistently (not in AF / flutter)."""
+    if f.measures.pr_ms is None or any(e.type in ("AFIB", "AFL") for e in ctx.episodes):
         return None
     if f.measures.p_present_fraction < rule.param("p_present_min_fraction"):
         return None
+    pr = f.measures.pr_beats_ms[np.isfinite(f.measures.pr_beats_ms)]
+    if pr.size and np.subtract(*np.percentile(pr, [75, 25])) > rule.param("pr_iqr_max_ms"):
+        return None  # PR varies from beat to beat: no fixed P-QRS relation
     return f.measures.pr_ms
 
 
 def av_block_1(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """First-degree AV block: PR above the threshold with P before every QRS."""
     f = _features(ctx)
-    pr = None if f is None else _pr(f, rule)
+    pr = None if f is None else _pr(ctx, f, rule)
     if pr is None or pr <= (rule.threshold or 0.0):
         return []
     return [
@@ -488,7 +509,7 @@ def av_block_1(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 def short_pr(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Short PR (< 120 ms): pre-excitation or junctional rhythm to be excluded."""
     f = _features(ctx)
-    pr = None if f is None else _pr(f, rule)
+    pr = None if f is None else _pr(ctx, f, rule)
     if pr is None or pr >= (rule.threshold or 0.0):
         return []
     return [
