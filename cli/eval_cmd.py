@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evaluation import rhythm_eval
 from evaluation.qrs_eval import (
     EvalOptions,
     default_workers,
@@ -71,6 +72,10 @@ EVALUATORS: list[Evaluator] = [
         "vfdb: agreement with xqrs outside VF, beats called inside VF",
     ),
     # ---- other helpers: add one Evaluator(...) line each below this marker ----
+    Evaluator("rhythm-vf", rhythm_eval.is_vfdb, rhythm_eval.evaluate_vf, "VF/VFL episodes (EC57)"),
+    Evaluator("rhythm-af", rhythm_eval.is_rhythm_db, rhythm_eval.evaluate_af, "AF, pauses"),
+    Evaluator("rhythm-cinc2017", rhythm_eval.is_cinc2017, rhythm_eval.evaluate_cinc2017, "AF F1"),
+    Evaluator("rhythm-alarms", rhythm_eval.is_alarms, rhythm_eval.evaluate_alarms, "false alarms"),
 ]
 
 

@@ -23,6 +23,9 @@ __all__ = ["HOLTER_MIN_DURATION_S", "analyze_record", "infer_recording_type"]
 
 #: Records longer than this are analysed as Holter (ambulatory) recordings, s.
 HOLTER_MIN_DURATION_S = 120.0
+#: Share of the record in unanalysable spans above which the whole record goes to human
+#: review (UNANALYSABLE) instead of being analysed (issue 5).
+NOISE_UNANALYSABLE_FRACTION = 0.9
 
 
 def infer_recording_type(duration_s: float) -> RecordingType:
@@ -139,6 +142,21 @@ def analyze_record(
     measurements = Measurements(hr_bpm=median_hr_bpm(beats))
 
     # ---- stage: rhythm episodes (issue 5) ----
+    from ecg_core.holter import holter_summary
+    from ecg_core.rhythm import analyze_rhythm, params_from_profile
+
+    if beats is not None:
+        episodes, features["rhythm"] = analyze_rhythm(
+            signal_mv,
+            beats,
+            duration_s=record.duration_s,
+            leads=leads,
+            params=params_from_profile(profile),
+        )
+        if rec_type == "holter":
+            summary = holter_summary(features["rhythm"], episodes)
+        if features["rhythm"].noise_fraction >= NOISE_UNANALYSABLE_FRACTION:
+            return _unanalysable(record, rec_type, profile, "noise over the whole record")
 
     # ---- stage: 12-lead delineation and measurements (issue 6) ----
     if rec_type == "resting" and beats is not None and len(beats) >= 2:

@@ -22,6 +22,9 @@ Evaluator = Callable[[RuleContext, Rule, str], list[Finding]]
 def _all_evaluators() -> Mapping[str, Evaluator]:
     tables: list[Mapping[str, Evaluator]] = []
     # Stage modules add their table here (imported lazily to keep import order simple).
+    from ecg_core.rules.arrhythmia import EVALUATORS as ARRHYTHMIA
+
+    tables.append(ARRHYTHMIA)
     from ecg_core.rules.twelve_lead import EVALUATORS as TWELVE_LEAD
 
     tables.append(TWELVE_LEAD)
