@@ -1,0 +1,200 @@
+"""Pipeline benchmark: throughput, upload -> stored result latency, Holter upload memory.
+
+Uses the real RabbitMQ + PostgreSQL when reachable (private schema and queue prefix,
+removed afterwards), else the embedded mode. Two local ``ecg worker`` processes run the
+real analysis. Prints measured figures; asserts nothing.
+
+    .venv/bin/python bench/pipeline_bench.py [--n 200] [--rate 20] [--seconds 15] [--holter]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingest.messaging import AmqpBroker, Names  # noqa: E402
+from models.db import Result  # noqa: E402
+from tests.pipeline.stack import ECG, Stack, variant_files  # noqa: E402
+
+AMQP = os.environ.get("ECG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+PG = os.environ.get("ECG_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SAMPLES = ROOT / "sample_records"
+
+
+def _up(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def _result_times(stack: Stack, ids: list[str]) -> dict[str, tuple[float, str]]:
+    with stack.runtime.sessions() as s:
+        rows = s.execute(
+            select(Result.record_id, Result.created_at, Result.severity).where(
+                Result.record_id.in_(ids)
+            )
+        )
+        return {r: (c.timestamp(), sev) for r, c, sev in rows}
+
+
+def throughput(stack: Stack, n: int) -> None:
+    payloads = [variant_files(SAMPLES, "ludb1", f"tp-{uuid.uuid4().hex}") for _ in range(n)]
+    t0 = time.time()
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(stack.upload, payloads))
+    t_up = time.time() - t0
+    stack.wait_terminal(ids, 600)
+    done = _result_times(stack, ids)
+    t_end = max(t for t, _ in done.values()) - t0
+    print(
+        f"throughput: {n} x 10 s 12-lead (ludb1), 2 workers: uploads {n / t_up:.1f}/s, "
+        f"end to end {len(done) / t_end:.1f} records/s ({t_end:.1f} s)"
+    )
+
+
+def latency(stack: Stack, rate: float, seconds: float) -> None:
+    n = int(rate * seconds)
+    payloads = [variant_files(SAMPLES, "ludb7", f"lat-{uuid.uuid4().hex}") for _ in range(n)]
+    sent: dict[str, float] = {}
+    with ThreadPoolExecutor(8) as pool:
+        futures = []
+        t0 = time.time()
+        for i, files in enumerate(payloads):
+            time.sleep(max(0.0, t0 + i / rate - time.time()))
+            futures.append((time.time(), pool.submit(stack.upload, files)))
+        for t_sent, fut in futures:
+            sent[fut.result()] = t_sent
+    stack.wait_terminal(list(sent), 600)
+    stored = _result_times(stack, list(sent))
+    lat = [stored[r][0] - sent[r] for r in sent if r in stored]
+    crit = [stored[r][0] - sent[r] for r in sent if r in stored and stored[r][1] == "critical"]
+    print(
+        f"latency at {rate:g} uploads/s for {seconds:g} s ({n} x ludb7): upload -> stored "
+        f"result p50 {_pct(lat, 50):.2f} s, p95 {_pct(lat, 95):.2f} s, p99 {_pct(lat, 99):.2f} s"
+        f" (max {max(lat):.2f} s)"
+    )
+    if crit:
+        print(f"  critical results only ({len(crit)}): p99 {_pct(crit, 99):.2f} s")
+    else:
+        print("  (no result was critical with the current analyser; figures are for all results)")
+
+
+def holter(stack: Stack, tmp: Path) -> None:
+    """24 h, 2 leads, 360 Hz, 16-bit WFDB (~124 MB) uploaded to a separate `ecg api`."""
+    import wfdb
+
+    excerpt = wfdb.rdrecord(str(SAMPLES / "mitdb119_0-300s"), physical=False)
+    fs = 360
+    reps = int(np.ceil(24 * 3600 * fs / excerpt.d_signal.shape[0]))
+    path = tmp / "holter24h"
+    with (tmp / "holter24h.dat").open("wb") as fh:
+        block = excerpt.d_signal.astype("<i2").tobytes()
+        for _ in range(reps):
+            fh.write(block)
+    n = reps * excerpt.d_signal.shape[0]
+    lines = [f"holter24h 2 {fs} {n}"] + [
+        f"holter24h.dat 16 200/mV 11 1024 0 0 0 {name}" for name in excerpt.sig_name
+    ]
+    (tmp / "holter24h.hea").write_text("\n".join(lines) + "\n")
+    port = stack.service.api_port + 1 if stack.service.api_port else 8011
+    proc = subprocess.Popen([str(ECG), "api", "--port", str(port)], env=stack.env(), cwd=ROOT)
+    try:
+        for _ in range(100):
+            if _up("127.0.0.1", port):
+                break
+            time.sleep(0.1)
+        import httpx
+
+        size_mb = (tmp / "holter24h.dat").stat().st_size / 1e6
+        t0 = time.time()
+        with (tmp / "holter24h.hea").open("rb") as h, (tmp / "holter24h.dat").open("rb") as d:
+            resp = httpx.post(
+                f"http://127.0.0.1:{port}/v1/records",
+                headers={"X-API-Key": stack.key},
+                files=[("file", ("holter24h.hea", h)), ("file", ("holter24h.dat", d))],
+                data={"recording_type": "holter"},
+                timeout=600,
+            )
+        dt = time.time() - t0
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+        print(
+            f"holter: 24 h x 2 leads @ {fs} Hz ({size_mb:.0f} MB) -> HTTP {resp.status_code} in "
+            f"{dt:.1f} s; API process peak RSS {hwm.split(':')[1].strip()}"
+        )
+        del path
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--holter", action="store_true")
+    args = ap.parse_args()
+    services = _up("127.0.0.1", 5672) and _up("127.0.0.1", 5432)
+    tmp = Path(tempfile.mkdtemp(prefix="ecg-bench-"))
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    names = Names(f"bench-{uuid.uuid4().hex[:8]}.")
+    raw = make_url(PG).set(drivername="postgresql").render_as_string(hide_password=False)
+    if services:
+        with psycopg.connect(raw, autocommit=True) as c:
+            c.execute(f'CREATE SCHEMA "{schema}"')
+        db = make_url(PG).update_query_dict({"options": f"-csearch_path={schema}"})
+        stack = Stack(
+            tmp,
+            database_url=db.render_as_string(hide_password=False),
+            amqp_url=AMQP,
+            prefix=names.prefix,
+        )
+        print(f"mode: RabbitMQ + PostgreSQL (schema {schema}); CPUs: {os.cpu_count()}")
+    else:
+        stack = Stack(
+            tmp, database_url=None, amqp_url=None, roles=("api", "relay", "consumers", "worker")
+        )
+        print(f"mode: embedded (SQLite + in-process queue); CPUs: {os.cpu_count()}")
+    try:
+        if services:
+            for _ in range(2):
+                stack.start_worker(concurrency=1)
+        warm = stack.upload(variant_files(SAMPLES, "ludb1", "warm-up"))
+        stack.wait_terminal([warm], 120)
+        throughput(stack, args.n)
+        latency(stack, args.rate, args.seconds)
+        if args.holter and services:
+            holter(stack, tmp)
+    finally:
+        stack.close()
+        if services:
+            AmqpBroker(AMQP, names).delete_topology()
+            with psycopg.connect(raw, autocommit=True) as c:
+                c.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()
