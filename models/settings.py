@@ -45,6 +45,34 @@ class Settings(BaseSettings):
     validate_full_read_mb: float = Field(
         default=20.0, ge=0, description="Uploads up to this size are fully read on upload."
     )
+    # alerts and review (alerts/, review/; docs/alerts_review.md)
+    alert_notify_target_min: float = Field(
+        default=5.0, gt=0, description="Target: clinic notified within this many minutes."
+    )
+    alert_ack_timeout_min: float = Field(
+        default=10.0, gt=0, description="Unacknowledged critical alerts escalate after this."
+    )
+    alert_repeat_min: float = Field(
+        default=10.0, gt=0, description="Escalation repeats this often until acknowledged."
+    )
+    alert_sweep_s: float = Field(default=15.0, gt=0, description="Escalation sweep interval.")
+    alert_retry_s: float = Field(default=30.0, gt=0, description="Failed notification retry.")
+    alert_max_attempts: int = Field(
+        default=5, gt=0, description="Notification attempts before on-call is told it failed."
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    oncall_webhook_url: str | None = Field(default=None, description="Centre on-call webhook.")
+    oncall_email: str | None = Field(default=None, description="Centre on-call e-mail.")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "ecg-sentinel@localhost"
+    public_url: str | None = Field(
+        default=None, description="Base URL put in notifications (links to the ack API)."
+    )
+    review_session_h: float = Field(default=12.0, gt=0, description="Reviewer login lifetime.")
 
     @property
     def effective_database_url(self) -> str:
