@@ -77,7 +77,9 @@ def _row(name: str, status: dict[str, Any]) -> list[str]:
     result = status.get("result") or {}
     hr = (result.get("measurements") or {}).get("hr_bpm")
     beats = len((result.get("beats") or {}).get("sample") or [])
-    critical = [f["code"] for f in result.get("findings", []) if f.get("severity") == "critical"]
+    critical = sorted(
+        {f["code"] for f in result.get("findings", []) if f.get("severity") == "critical"}
+    )
     colour = {"done": "green", "needs_review": "yellow", "failed": "red"}.get(status["status"], "")
     return [
         name,
