@@ -20,6 +20,7 @@ app = typer.Typer(
 def _root() -> None:
     """ECG Sentinel: analyse ECG recordings and report critical values."""
 
+
 # --- sub-commands (each module registers itself on `app`; keep one line per module) ---
 from cli.analyze import analyze  # noqa: E402
 
