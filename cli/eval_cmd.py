@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evaluation import rhythm_eval
+from evaluation import labels_eval, ludb_eval
 from evaluation.qrs_eval import (
     EvalOptions,
     default_workers,
@@ -72,6 +73,8 @@ EVALUATORS: list[Evaluator] = [
         "vfdb: agreement with xqrs outside VF, beats called inside VF",
     ),
     # ---- other helpers: add one Evaluator(...) line each below this marker ----
+    Evaluator("ludb", ludb_eval.is_ludb, ludb_eval.evaluate_ludb, "LUDB delineation, diagnoses"),
+    Evaluator("labels-12lead", labels_eval.is_labelled_12lead, labels_eval.evaluate_labels, "Dx"),
     Evaluator("rhythm-vf", rhythm_eval.is_vfdb, rhythm_eval.evaluate_vf, "VF/VFL episodes (EC57)"),
     Evaluator("rhythm-af", rhythm_eval.is_rhythm_db, rhythm_eval.evaluate_af, "AF, pauses"),
     Evaluator("rhythm-cinc2017", rhythm_eval.is_cinc2017, rhythm_eval.evaluate_cinc2017, "AF F1"),

@@ -102,8 +102,9 @@ def bbb_pattern(
     LBBB: QRS >= ``qrs_min_ms``; V1 predominantly negative (QS / rS); I and V6
     predominantly positive, lead I without an S wave of note (S after R <
     ``lateral_s_ratio`` x R; an RS pattern in V5-V6 is allowed, per AHA 2009).
-    RBBB: QRS >= ``qrs_min_ms``; terminal R' in V1 (positive peak later than the
-    negative one); late, wide S in I and V6 (negative peak after the R peak) with I or V6
+    RBBB: QRS >= ``qrs_min_ms``; terminal R' in V1 (positive peak after the negative
+    one and in the second half of the QRS, unlike the early tall R of posterior MI);
+    late S in I and V6 (negative peak after R, second half of the QRS) with I or V6
     predominantly positive. AHA/ACCF/HRS 2009 part III (Surawicz et al.).
 
     Parameters
@@ -135,8 +136,11 @@ def bbb_pattern(
         and first["s_after_r_mv"] < lateral_s_ratio * first["r_mv"]
     ):
         return BbbEvidence("LBBB", qrs_ms, "V1 QS/rS, I/V6 monophasic R")
-    late_r_v1 = v1["r_time_ms"] > v1["s_time_ms"] and v1["r_mv"] > 0.5 * v1["s_mv"]
-    late_s = all(m["s_time_ms"] > m["r_time_ms"] and m["s_after_r_mv"] > 0 for m in lateral)
+    half = 0.5 * qrs_ms  # R' in V1 and S in I/V6 are terminal: second half of the QRS
+    late_r_v1 = v1["r_time_ms"] > max(v1["s_time_ms"], half) and v1["r_mv"] > 0.5 * v1["s_mv"]
+    late_s = all(
+        m["s_time_ms"] > max(m["r_time_ms"], half) and m["s_after_r_mv"] > 0 for m in lateral
+    )
     if late_r_v1 and late_s and any(m["qrs_net_mv"] > 0 for m in lateral):
         return BbbEvidence("RBBB", qrs_ms, "terminal R' in V1, late S in I/V6")
     return None

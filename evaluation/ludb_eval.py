@@ -171,14 +171,18 @@ def _ours(
 
 
 def _neurokit(record: EcgRecord, lead_row: int) -> Detected:
+    import warnings
+
     import neurokit2 as nk
 
     x = record.signal_mv[lead_row]
     fs = int(record.fs_hz)
-    clean = nk.ecg_clean(x, sampling_rate=fs)
-    _, info = nk.ecg_peaks(clean, sampling_rate=fs)
-    r = np.asarray(info["ECG_R_Peaks"], dtype=np.intp)
-    _, waves = nk.ecg_delineate(clean, r, sampling_rate=fs, method="dwt")
+    with warnings.catch_warnings():  # neurokit2 warns on short / odd leads; scored as missed
+        warnings.simplefilter("ignore")
+        clean = nk.ecg_clean(x, sampling_rate=fs)
+        _, info = nk.ecg_peaks(clean, sampling_rate=fs)
+        r = np.asarray(info["ECG_R_Peaks"], dtype=np.intp)
+        _, waves = nk.ecg_delineate(clean, r, sampling_rate=fs, method="dwt")
 
     def arr(key: str) -> NDArray[np.intp]:
         v = np.asarray(waves.get(key, []), dtype=np.float64)

@@ -118,9 +118,10 @@ def _envelope(filtered_mv: NDArray[np.float64], fs_hz: float) -> NDArray[np.floa
 def locate_beats(filtered_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[np.intp]:
     """Fallback beat locator: peaks of the smoothed spatial velocity.
 
-    Used only when no QRS detector output is available (issue 3's detector is the
-    primary source of beats). Peaks must exceed 30 % of the 99th percentile of the
-    envelope and be >= 250 ms apart.
+    Used only when no QRS detector output is available (``ecg_core.qrs`` is the
+    primary source of beats). The envelope is the median over leads of each lead's
+    normalised absolute slope; peaks must exceed 30 % of its 99th percentile and be
+    >= 250 ms apart.
 
     Parameters
     ----------
@@ -134,7 +135,11 @@ def locate_beats(filtered_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[n
     ndarray of intp, shape (n_beats,)
         Sample index of each beat's envelope peak.
     """
-    env = _envelope(filtered_mv, fs_hz)
+    # per-lead |velocity| normalised by its own 99th percentile, median over leads:
+    # one noisy lead cannot create or hide beats
+    d = np.abs(np.diff(filtered_mv, axis=-1, prepend=filtered_mv[:, :1]))
+    d /= np.percentile(d, 99, axis=-1, keepdims=True) + 1e-12
+    env = uniform_filter1d(np.median(d, axis=0), max(1, int(_ENVELOPE_S * fs_hz)))
     height = 0.3 * float(np.percentile(env, 99))
     peaks, props = find_peaks(env, height=height, distance=max(1, int(0.25 * fs_hz)))
     if peaks.size:

@@ -178,14 +178,17 @@ def _secondary_repol(f: TwelveLeadFeatures, rule: Rule) -> frozenset[str] | None
     """Leads whose ST-T is secondary to abnormal depolarisation; None = all leads.
 
     A wide QRS makes ST depression secondary (LBBB, paced, IVCD: all leads), except in
-    RBBB, where only V1-V3 carry secondary ST-T changes (4th UDMI).
+    RBBB, where only V1-V3 carry secondary ST-T changes (4th UDMI), and those are
+    discordant to the terminal R': ST depression with T inversion. ST depression with
+    an upright T in V1-V3 is therefore not secondary.
     """
     qrs_min = rule.param("secondary_qrs_min_ms")
     if f.measures.qrs_ms < qrs_min:
         return frozenset()
     bbb = _bbb(f, rule, qrs_min)
     if bbb is not None and bbb.pattern == "RBBB":
-        return frozenset({"V1", "V2", "V3"})
+        t = f.per_lead("t_mv")
+        return frozenset(x for x in ("V1", "V2", "V3") if t.get(x, 0.0) < 0)
     return None
 
 
@@ -251,8 +254,8 @@ def diffuse_st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Fi
 def posterior_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Posterior STEMI equivalent: ST depression V1-V3 with upright terminal T."""
     f = _features(ctx)
-    if f is None or _secondary_repol(f, rule) != frozenset():
-        return []  # V1-V3 ST-T is secondary in any wide-QRS pattern
+    if f is None or _secondary_repol(f, rule) is None:
+        return []  # LBBB / paced / IVCD: ST-T secondary everywhere (upright T required below)
     point, st = _st(f, rule)
     t = f.per_lead("t_mv")
     dep = {
