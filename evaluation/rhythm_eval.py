@@ -50,6 +50,7 @@ __all__ = [
     "is_cinc2017",
     "is_rhythm_db",
     "read_rhythm_intervals",
+    "reference_pauses",
 ]
 
 T = TypeVar("T")
@@ -111,6 +112,25 @@ def read_rhythm_intervals(
         (lab.lstrip("(").rstrip(")"), t0, marks[i + 1][0] if i + 1 < len(marks) else duration_s)
         for i, (t0, lab) in enumerate(marks)
     ]
+
+
+def reference_pauses(ann: wfdb.Annotation, beats: BeatSeries, min_s: float) -> list[Interval]:
+    """RR intervals >= ``min_s`` between reference beats that are true pauses.
+
+    An RR that holds a flutter wave (``!``), a noise (``~``) or artefact (``|``) mark, or a
+    VF/VFL/noise rhythm label, is not a pause (the beats are only not annotated there).
+    """
+    t = beats.r_idx / beats.fs_hz
+    sym = np.asarray(ann.symbol, dtype=str)
+    aux = np.array([str(a).strip("\x00").strip() for a in ann.aux_note])
+    blocking = np.isin(sym, ["!", "~", "|"]) | np.isin(aux, ["(VF", "(VFL", "(VFIB", "(NOISE"])
+    t_block = np.asarray(ann.sample)[blocking] / beats.fs_hz
+    out = []
+    for i in np.flatnonzero(np.diff(t) >= min_s):  # few long RRs
+        inside = (t_block > t[i]) & (t_block < t[i + 1])
+        if not inside.any():
+            out.append((float(t[i]), float(t[i + 1])))
+    return out
 
 
 def _pmap(fn: Callable[[T], R], items: Sequence[T], options: EvalOptions) -> list[R]:
@@ -339,9 +359,7 @@ def _score_af(path: str) -> _AfRecord:
         leads=tuple(record.leads),
         params=params_from_profile(profile),
     )
-    t = beats.r_idx / record.fs_hz
-    long_rr = np.flatnonzero(np.diff(t) >= PAUSE_TARGET_S)
-    pauses = [(float(t[i]), float(t[i + 1])) for i in long_rr]
+    pauses = reference_pauses(ann, beats, PAUSE_TARGET_S)
     found = episode_counts(pauses, _of(result, ("PAUSE", "ASYS")))
     found_ref = episode_counts(
         pauses, [(e.onset_s, e.offset_s) for e in eps_ref if e.type in ("PAUSE", "ASYS")]

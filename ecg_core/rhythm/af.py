@@ -46,6 +46,8 @@ class AfParams:
     ----------
     window_rr : int
         RR intervals per sliding window (odd).
+    min_window_rr : int
+        Records with fewer RRs use a window as long as the record allows, down to this.
     min_irregularity : float
         Window irregularity (dimensionless, fraction of median RR) above which the
         window is AF.
@@ -63,6 +65,7 @@ class AfParams:
     """
 
     window_rr: int = 31
+    min_window_rr: int = 11
     min_irregularity: float = 0.08
     min_valid_fraction: float = 0.4
     max_p_coherence: float = 0.45
@@ -114,15 +117,17 @@ def af_trace(
     Returns
     -------
     AfTrace
-        Per-RR statistics (empty with fewer than ``window_rr + 4`` beats).
+        Per-RR statistics (nothing judged with fewer than ``min_window_rr + 4`` beats).
     """
     p = params or AfParams()
     rr_ms = beats.rr_ms
     n_rr = rr_ms.size
     t_s = beats.r_idx[1:].astype(np.float64) / beats.fs_hz if n_rr else np.zeros(0)
     irr = np.full(n_rr, np.nan)
-    w = p.window_rr
-    if n_rr < w + 3:
+    # short records (10-60 s resting ECGs) use a shorter window, down to min_window_rr
+    w = min(p.window_rr, n_rr - 3)
+    w -= 1 - w % 2  # odd
+    if w < p.min_window_rr:
         return AfTrace(t_s, irr, np.zeros(n_rr, dtype=bool))
     valid = _valid_rr(beats)
     rr = np.where(valid, rr_ms, np.nan)

@@ -45,6 +45,7 @@ def p_wave_coherence(
     window_beats: int = 8,
     seg_start_ms: float = -280.0,
     seg_stop_ms: float = -60.0,
+    min_prev_rr_ms: float = 550.0,
 ) -> NDArray[np.float64]:
     """Per-beat P-wave coherence (best lead), centred on each beat.
 
@@ -59,16 +60,22 @@ def p_wave_coherence(
     seg_start_ms, seg_stop_ms : float
         Pre-QRS segment relative to the R peak, ms (P wave and PR segment; PR 120-200 ms,
         AHA/ACCF/HRS 2009).
+    min_prev_rr_ms : float
+        Beats after a shorter RR are not used: the previous T wave (QT up to ~400 ms)
+        would fall inside the segment. Above ~110 /min AF rests on RR irregularity alone.
 
     Returns
     -------
     ndarray, shape (n_beats,)
-        Coherence in [0, 1]; NaN where fewer than ``window_beats`` usable beats exist.
+        Coherence in [0, 1]; NaN where fewer than ``window_beats`` usable beats exist or
+        the nearest judged beat is more than ``window_beats`` beats away.
     """
     x = np.atleast_2d(np.asarray(signal_mv, dtype=np.float64))
     n = len(beats)
     out = np.full(n, np.nan)
-    use = (beats.label == "N") & beats.quality_ok
+    prev_rr_ms = np.concatenate(([np.inf], beats.rr_ms))
+    # at fast rates the previous beat's QRS-T falls inside the segment: not judged
+    use = (beats.label == "N") & beats.quality_ok & (prev_rr_ms >= min_prev_rr_ms)
     idx_use = np.flatnonzero(use)
     k = window_beats
     if idx_use.size < k:
@@ -92,4 +99,5 @@ def p_wave_coherence(
     # carry the score to beats in between (e.g. ectopic beats) from the previous judged beat
     filled = np.flatnonzero(~np.isnan(out))
     pos = np.clip(np.searchsorted(filled, np.arange(n), side="right") - 1, 0, None)
-    return np.where(np.isnan(out), out[filled[pos]], out)
+    near = np.abs(np.arange(n) - filled[pos]) <= k
+    return np.where(np.isnan(out) & near, out[filled[pos]], out)

@@ -94,7 +94,11 @@ def pvc_families(
 
 
 def t_wave_alternans_mv(
-    signal_mv: NDArray[np.float64], beats: BeatSeries, *, window_beats: int = 16
+    signal_mv: NDArray[np.float64],
+    beats: BeatSeries,
+    *,
+    window_beats: int = 16,
+    k_score: float = 4.0,
 ) -> tuple[float, int]:
     """Sustained T-wave alternans magnitude and the beat where it is largest.
 
@@ -106,6 +110,9 @@ def t_wave_alternans_mv(
         Beats; runs of consecutive ``N`` beats are used.
     window_beats : int
         Beats per alternans window (even).
+    k_score : float
+        A window counts only when its alternation is this many standard errors above the
+        beat-to-beat noise (lag-2 differences); otherwise it contributes 0.
 
     Returns
     -------
@@ -130,7 +137,13 @@ def t_wave_alternans_mv(
         return float("nan"), -1
     sign = np.where(np.arange(window_beats) % 2 == 0, 1.0, -1.0) * (2.0 / window_beats)
     wins = sliding_window_view(t_amp, window_beats, axis=-1)  # (n_leads, n_win, w)
-    alt = np.abs(wins @ sign).max(axis=0)  # (n_win,)
+    alt = np.abs(wins @ sign)  # (n_leads, n_win): |mean(even) - mean(odd)|
+    # beat-to-beat noise from lag-2 differences (alternans cancels there); the alternans
+    # must exceed its standard error ``k_score`` times (spectral-method k-score idea,
+    # Rosenbaum et al., NEJM 1994;330:235)
+    lag2 = np.median(np.abs(wins[..., 2:] - wins[..., :-2]), axis=-1) / (0.6745 * np.sqrt(2.0))
+    se = 2.0 * lag2 / np.sqrt(window_beats)
+    alt = np.where(alt >= k_score * se, alt, 0.0).max(axis=0)
     alt = np.where(win_ok, alt, np.nan)
     best = int(np.nanargmax(alt))
     return float(np.nanmedian(alt)), best + window_beats // 2

@@ -94,6 +94,8 @@ class VfTrace:
         Window centre times, s.
     conc, hf, tcsc, acmin, acmax, df_hz, amp_mv : ndarray, shape (n_windows,)
         Features (see module docstring); ``amp_mv`` is the smallest lead amplitude.
+        Spectral features are NaN where the cheap screen (TCSC, amplitude) already
+        rules VF out.
     vf_like : ndarray of bool, shape (n_windows,)
         Window looks like VF/VFL (disorganised ventricular oscillation).
     vt_like : ndarray of bool, shape (n_windows,)
@@ -123,38 +125,43 @@ def _decimate(signal_mv: NDArray[np.float64], fs_hz: float) -> tuple[NDArray[np.
     return np.asarray(ss.sosfilt(sos, x, axis=-1), dtype=np.float64), fs2
 
 
+def _time_features(w: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Cheap time-domain features (amplitude, TCSC) of windows (n_leads, n_windows, n_win)."""
+    a = np.abs(w - w.mean(axis=-1, keepdims=True))
+    k = int(0.95 * (a.shape[-1] - 1))
+    amp = np.partition(a, k, axis=-1)[..., k]  # 95th percentile without interpolation
+    tcsc = (a > 0.3 * amp[..., None]).mean(axis=-1)
+    return amp, tcsc
+
+
 def _window_features(w: NDArray[np.float64], fs2: float) -> dict[str, NDArray[np.float64]]:
-    """Features of windows ``w`` with shape (n_leads, n_windows, n_win)."""
+    """Spectral and autocorrelation features of windows ``w`` (n_leads, n_windows, n_win)."""
     n_win = w.shape[-1]
-    w = w - w.mean(axis=-1, keepdims=True)
-    nfft = int(2 ** np.ceil(np.log2(2 * n_win)))
-    spec = np.fft.rfft(w * np.hanning(n_win), n=nfft, axis=-1)
-    power = spec.real**2 + spec.imag**2
+    w = (w - w.mean(axis=-1, keepdims=True)).astype(np.float32)
+    max_lag = int(np.ceil(0.7 * fs2)) + 1
+    # zero padding >= max_lag keeps the circular autocorrelation exact up to max_lag
+    nfft = int(2 ** np.ceil(np.log2(n_win + max_lag)))
     f = np.fft.rfftfreq(nfft, 1.0 / fs2)
+    spec = np.fft.rfft(w * np.hanning(n_win).astype(np.float32), n=nfft, axis=-1)
+    power = spec.real**2 + spec.imag**2
     total = power[..., (f >= 1.0) & (f <= 20.0)].sum(axis=-1) + 1e-12
     band = (f >= 1.5) & (f <= 9.0)
-    peak = np.where(band, power, 0.0).argmax(axis=-1)
-    df_hz = f[peak]
+    df_hz = f[np.where(band, power, 0.0).argmax(axis=-1)]
     near = np.abs(f - df_hz[..., None]) <= 1.0
     conc = (power * near).sum(axis=-1) / total
     hf = power[..., (f >= 10.0) & (f <= 20.0)].sum(axis=-1) / total
-    a = np.abs(w)
-    amp = np.percentile(a, 95, axis=-1)
-    tcsc = (a > 0.3 * amp[..., None]).mean(axis=-1)
     raw = np.fft.rfft(w, n=nfft, axis=-1)
-    ac = np.fft.irfft(raw.real**2 + raw.imag**2, n=nfft, axis=-1)[..., :n_win]
+    ac = np.fft.irfft(raw.real**2 + raw.imag**2, n=nfft, axis=-1)[..., :max_lag]
     ac = ac / (ac[..., :1] + 1e-12)
-    lag_s = np.arange(n_win) / fs2
+    lag_s = np.arange(max_lag) / fs2
     acmin = ac[..., (lag_s > 0) & (lag_s <= 0.4)].min(axis=-1)
     acmax = ac[..., (lag_s >= 0.15) & (lag_s <= 0.7)].max(axis=-1)
     return {
         "conc": conc.mean(axis=0),
         "hf": hf.mean(axis=0),
-        "tcsc": tcsc.mean(axis=0),
         "acmin": acmin.mean(axis=0),
         "acmax": acmax.mean(axis=0),
         "df_hz": np.median(df_hz, axis=0),
-        "amp_mv": amp.min(axis=0),
     }
 
 
@@ -188,20 +195,24 @@ def vf_trace(
         return VfTrace(e, e, e, e, e, e, e, e, no, no, p.step_s)
     views = sliding_window_view(x, n_win, axis=-1)[:, ::step]
     n_windows = views.shape[1]
-    parts: dict[str, list[NDArray[np.float64]]] = {k: [] for k in keys}
+    f = {k: np.full(n_windows, np.nan) for k in keys}
     for start in range(0, n_windows, _CHUNK_WINDOWS):  # loop over blocks of windows
-        feats = _window_features(views[:, start : start + _CHUNK_WINDOWS], fs2)
-        for k in keys:
-            parts[k].append(feats[k])
-    f = {k: np.concatenate(v) for k, v in parts.items()}
+        stop = min(start + _CHUNK_WINDOWS, n_windows)
+        amp, tcsc = _time_features(views[:, start:stop])
+        f["amp_mv"][start:stop] = amp.min(axis=0)
+        f["tcsc"][start:stop] = tcsc.mean(axis=0)
+        # spectral features only where VF is still possible (busy, large enough): most
+        # sinus-rhythm windows stop here, which keeps 24 h recordings cheap
+        cand = start + np.flatnonzero(
+            (f["tcsc"][start:stop] >= p.min_tcsc) & (f["amp_mv"][start:stop] >= p.min_amp_mv)
+        )
+        if cand.size:
+            feats = _window_features(views[:, cand], fs2)
+            for k, v in feats.items():
+                f[k][cand] = v
     t_s = np.asarray((np.arange(n_windows) * step + n_win / 2) / fs2, dtype=np.float64)
-    oscillating = (
-        (f["amp_mv"] >= p.min_amp_mv)
-        & (f["hf"] <= p.max_hf)
-        & (f["tcsc"] >= p.min_tcsc)
-        & (f["acmin"] <= p.max_acmin)
-        & (f["conc"] >= p.min_conc)
-    )
+    with np.errstate(invalid="ignore"):  # NaN features (not computed) compare False
+        oscillating = _oscillating(f, p)
     organised = ((f["acmax"] >= p.vt_min_acmax) & (f["df_hz"] <= p.vt_max_df_hz)) | (
         f["amp_mv"] >= p.vt_min_amp_mv
     )
@@ -212,6 +223,16 @@ def vf_trace(
         vf_like=oscillating & ~vt_like,
         vt_like=vt_like,
         step_s=step / fs2,
+    )
+
+
+def _oscillating(f: dict[str, NDArray[np.float64]], p: VfParams) -> NDArray[np.bool_]:
+    return np.asarray(
+        (f["amp_mv"] >= p.min_amp_mv)
+        & (f["hf"] <= p.max_hf)
+        & (f["tcsc"] >= p.min_tcsc)
+        & (f["acmin"] <= p.max_acmin)
+        & (f["conc"] >= p.min_conc)
     )
 
 

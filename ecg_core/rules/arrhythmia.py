@@ -427,6 +427,7 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     typical = fam_size >= rule.param("min_family_beats_ront", 1.0)
     typical &= ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
     hit = np.flatnonzero((ratio <= _thr(rule)) & compensated & typical)
+    credible = compensated & ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
     t = f.t_beat_s[f.pvc_idx]
     extra = [
         {"beat_index": int(i), "coupling_ms": round(float(c), 1), "qt_ms": round(float(q), 1)}
@@ -434,7 +435,8 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ]
     out = _per_event(rule, profile, f, hit, t, t, ratio, "R-on-T PVC, coupling/QT", "", extra)
     if rule.param("multifocal", 0.0) > 0:
-        fam, counts = np.unique(f.pvc_family[f.pvc_family >= 0], return_counts=True)
+        kept = f.pvc_family[credible & (f.pvc_family >= 0)]
+        fam, counts = np.unique(kept, return_counts=True)
         big = fam[counts >= rule.param("min_family_beats")]
         if big.size >= rule.param("min_morphologies"):
             first = [int(f.pvc_idx[np.flatnonzero(f.pvc_family == k)[0]]) for k in big]
