@@ -104,6 +104,7 @@ class Service:
     relay: OutboxRelay | None = None
     consumers: list[Any] = field(default_factory=list)
     _server: Any = None
+    alert_loop: Any = None  # alerts.service.AlertLoop when the consumers role runs here
 
     @property
     def api_url(self) -> str:
@@ -126,7 +127,20 @@ class Service:
             if revived:
                 log.warning("re-published %d unfinished messages (embedded restart)", revived)
         if "consumers" in roles:
-            for handler in (AlertConsumer(rt.sessions), ReviewConsumer(rt.sessions)):
+            # alerts/review (alerts helper): the escalation sweep runs with the consumers
+            from alerts.service import AlertLoop, AlertPolicy, AlertService
+
+            self.alert_loop = AlertLoop(
+                AlertService.from_settings(rt.sessions, rt.settings), rt.settings.alert_sweep_s
+            )
+            self._stoppers.append(("alert sweep", self.alert_loop.stop))
+            self._spawn("alert-sweep", self.alert_loop.run)
+            alert_consumer = AlertConsumer(
+                rt.sessions,
+                policy=AlertPolicy.from_settings(rt.settings),
+                on_stored=self.alert_loop.kick,
+            )
+            for handler in (alert_consumer, ReviewConsumer(rt.sessions)):
                 consumer: Consumer = rt.broker.consumer()
                 self.consumers.append(handler)
                 self._stoppers.append((f"consumer {handler.queue}", consumer.stop))
@@ -160,6 +174,21 @@ class Service:
         rt = self.runtime
         notify = getattr(rt.broker, "notify", None)
         app = create_app(rt.settings, rt.sessions, rt.blobs, on_commit=notify)
+        # alerts/review (alerts helper): clinic alert API and the reviewer page
+        from alerts.api import mount_alerts
+        from alerts.service import AlertPolicy
+        from review.web import mount_review
+
+        kick = self.alert_loop.kick if self.alert_loop is not None else None
+        mount_alerts(app, rt.sessions, on_change=kick)
+        mount_review(
+            app,
+            rt.sessions,
+            rt.blobs,
+            policy=AlertPolicy.from_settings(rt.settings),
+            session_h=rt.settings.review_session_h,
+            on_alert_change=kick,
+        )
         if self.api_port is None:
             self.api_port = rt.settings.api_port or free_port(rt.settings.api_host)
         config = uvicorn.Config(

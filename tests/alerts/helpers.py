@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.api.security import create_clinic
+from ingest.blobstore import BlobStore, sha256_file
 from ingest.migrations import upgrade_head
 from models.db import Record, Result, make_engine, make_sessionmaker, utcnow
 
@@ -202,3 +205,38 @@ class WebhookReceiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a free 127.0.0.1 port; yields its base URL."""
+    import uvicorn
+
+    from ingest.service import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "test server did not start"
+        assert thread.is_alive(), "test server thread died"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def store_record_files(blobs: BlobStore, paths: list[Path]) -> list[dict[str, Any]]:
+    """Put files into the blob store; returns the record's file manifest."""
+    files = []
+    for path in paths:
+        sha, size = sha256_file(path)
+        blobs.put_file(path, sha)
+        files.append({"name": path.name, "sha256": sha, "size": size})
+    return files
