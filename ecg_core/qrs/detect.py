@@ -26,10 +26,24 @@ from numpy.typing import NDArray
 from scipy.ndimage import median_filter, uniform_filter1d
 
 from ecg_core.filters import bandpass
-from ecg_core.qrs.quality import BLOCK_S, block_weights, interp_blocks, running_level
+from ecg_core.qrs.quality import (
+    BLOCK_S,
+    LEVEL_BLOCKS,
+    block_weights,
+    interp_blocks,
+    peak_level,
+    running_level,
+)
 
 __all__ = ["ChunkDetection", "detect_chunk", "detection_decimation"]
 
+#: Slot length for the running QRS level, s (about one refractory period).
+LEVEL_SLOT_S = 0.25
+#: Lowest rate assumed by the running level, bpm: in a 15 s window at least this many beats
+#: per minute exist, so the k-th largest slot maximum is a QRS (issue 3 range 25-300 bpm;
+#: 40 bpm keeps the level on ordinary beats and lets sinus bradycardia down to ~25 bpm
+#: still rank most beats in the window above the T waves).
+LEVEL_MIN_RATE_BPM = 40.0
 #: Refractory period, s: 300 bpm upper rate (issue 3 range 25-300 bpm).
 REFRACTORY_S = 0.2
 #: T-wave discrimination window, s (Pan & Tompkins 1985).
@@ -94,8 +108,15 @@ def _mwi(clean_mv: NDArray[np.float64], fs_hz: float, k: int) -> NDArray[np.floa
     return out
 
 
+def _qrs_level(env: NDArray[np.float64], block: int) -> NDArray[np.float64]:
+    """Running level of a typical QRS in ``env`` (see :func:`peak_level`), per block."""
+    slots = max(1, round(BLOCK_S / LEVEL_SLOT_S))
+    rank = max(1, round(LEVEL_BLOCKS * BLOCK_S * LEVEL_MIN_RATE_BPM / 60.0))
+    return peak_level(env, block, slots=slots, k=rank)
+
+
 def _threshold(fused: NDArray[np.float64], block: int) -> NDArray[np.float64]:
-    signal = running_level(fused[np.newaxis], block, q=1.0)[0]
+    signal = _qrs_level(fused[np.newaxis], block)[0]
     noise = running_level(fused[np.newaxis], block, q=0.5)[0]
     thr = noise + THRESHOLD_FRACTION * (signal - noise)
     out: NDArray[np.float64] = interp_blocks(thr[np.newaxis], block, fused.size)[0]

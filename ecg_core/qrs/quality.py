@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import percentile_filter
 
-__all__ = ["BLOCK_S", "block_weights", "interp_blocks", "running_level"]
+__all__ = ["BLOCK_S", "block_weights", "interp_blocks", "peak_level", "running_level"]
 
 #: Block length for running levels and quality, s (>= one RR at 25 bpm is 2.4 s).
 BLOCK_S = 3.0
@@ -85,6 +85,44 @@ def running_level(x: NDArray[np.float64], block: int, *, q: float) -> NDArray[np
         kth = int(q * (block - 1))
         per_block = np.partition(b, kth, axis=-1)[..., kth]
     return _robust_running(per_block)
+
+
+def peak_level(x: NDArray[np.float64], block: int, *, slots: int, k: int) -> NDArray[np.float64]:
+    """Running QRS level: the ``k``-th largest slot maximum over ``LEVEL_BLOCKS`` blocks.
+
+    Each block is cut into ``slots`` slots (about one refractory period each); the level of a
+    block is the ``k``-th largest slot maximum in the window of ``LEVEL_BLOCKS`` blocks
+    centred on it (reflected at the ends). With ``k`` set to the number of beats that the
+    lowest supported rate would place in the window, the level is that of a typical beat,
+    not of the largest (ectopic or artefact) ones, and it needs no learning period: a 10 s
+    record gets its level from its own beats.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_leads, n)
+        Non-negative envelope.
+    block : int
+        Block length, samples (a multiple of ``slots`` is not required).
+    slots : int
+        Slots per block.
+    k : int
+        Rank from the top, >= 1.
+
+    Returns
+    -------
+    ndarray, shape (n_leads, n_blocks)
+        Level per block.
+    """
+    b = _blocks(x, block)  # (n_leads, n_blocks, block)
+    slot = block // slots
+    smax = b[..., : slot * slots].reshape(b.shape[0], b.shape[1], slots, slot).max(axis=-1)
+    half = LEVEL_BLOCKS // 2
+    padded = np.pad(smax, ((0, 0), (half, half), (0, 0)), mode="reflect")
+    win = np.lib.stride_tricks.sliding_window_view(padded, LEVEL_BLOCKS, axis=1)
+    win = win.reshape(smax.shape[0], smax.shape[1], -1)  # (n_leads, n_blocks, 5 * slots)
+    kk = min(k, win.shape[-1])
+    out: NDArray[np.float64] = np.partition(win, -kk, axis=-1)[..., -kk]
+    return out
 
 
 def block_weights(
