@@ -82,8 +82,10 @@ def test_worker_killed_mid_message_is_redelivered_and_stored_once(
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(10)
     stack.start_worker("tests.pipeline.fakes:slow", concurrency=1)
-    # Then the broker redelivers and the result is stored exactly once
-    assert stack.wait_terminal([rid], 90)[rid] == "done", stack.worker_logs()
+    # Then the broker redelivers and the result is stored exactly once (the fake analyser's
+    # verdict depends on the random record id: unanalysable results end in needs_review)
+    status = stack.wait_terminal([rid], 90)[rid]
+    assert status in ("done", "needs_review"), stack.worker_logs()
     book = settled_ledger(stack.runtime.sessions, [rid])
     assert book["lost"] == 0
     assert book["duplicated"] == 0
