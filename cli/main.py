@@ -31,9 +31,12 @@ app.command(name="eval")(eval_command)  # register: eval
 from cli.bench import bench_command  # noqa: E402
 
 app.command(name="bench")(bench_command)  # register: bench
+import cli.alerts_cmd  # noqa: E402  # register: alerts
+import cli.reviewer_cmd  # noqa: E402  # register: reviewer
 import cli.serve  # noqa: E402, F401  # register: serve/worker/relay (+api, clinic, demo)
+from cli.reprocess import reprocess  # noqa: E402
 
-# register: reprocess
+app.command(name="reprocess")(reprocess)  # register: reprocess
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from ingest.migrations import upgrade_head
 from models.db import make_engine, make_sessionmaker
 from models.db_review import ClinicNotifySettings
 from tests.alerts.helpers import FakeClock, WebhookReceiver, add_clinic, pg_schema, sqlite_sessions
+from tests.review.webenv import WebEnv, start_web
 
 
 @dataclass
@@ -72,3 +73,10 @@ def pg_env(pg_url: str, hook: WebhookReceiver) -> Iterator[AlertEnv]:
         engine = make_engine(url)
         yield build_env(make_sessionmaker(engine), hook)
         engine.dispose()
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[WebEnv]:
+    """The upload API with the alert routes and reviewer page on a real socket."""
+    with start_web(sqlite_sessions(tmp_path), tmp_path) as env:
+        yield env
