@@ -63,9 +63,9 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.strftime("%m-%d %H:%M:%S")
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.2f}"
     return str(value)
 
 
@@ -74,7 +74,7 @@ def _share(value: float | None) -> str:
 
 
 def _print(report: TimelinessReport) -> None:
-    console = Console()
+    console = Console(width=max(Console().width, 150))
     table = Table(title="Critical-value alerts (times UTC)")
     for col in (
         "alert",
@@ -94,7 +94,7 @@ def _print(report: TimelinessReport) -> None:
     for a in report.alerts:
         table.add_row(
             str(a.alert_id),
-            a.record_id[:12],
+            a.record_id[:8],
             ",".join(a.codes),
             a.status,
             _fmt(a.analysed_at),
