@@ -1,25 +1,38 @@
-"""Beat classification into AAMI classes N, S, V, F, Q (unsupervised, per chunk).
+"""Beat classification into AAMI classes N, S, V, Q (unsupervised, per chunk, vectorised).
 
-Per beat (vectorised over beats by index gathers of ``(n_beats, n_leads, window)``):
+Method (per chunk of a few minutes; every step is an array operation over beats):
 
-* RR prematurity ``rr_prev / local median RR`` and the compensatory ratio ``rr_next / rr_prev``;
-* correlation of the beat (all good leads, QRS window -100..+150 ms) with the dominant
-  template of the chunk (median of the beats that are not premature), the amplitude ratio
-  against that template, and a QRS-width estimate from the slope envelope.
+1. **Windows.** Each beat's QRS window (-100..+150 ms around R, all leads, at the detection
+   rate) is cut by an index gather into ``(n_beats, n_leads, w)``.
+2. **Alignment.** A first dominant template (median of the beats that are not premature) is
+   matched to every beat over lags of +/-40 ms; the best-correlating lag re-centres the
+   beat, so a fiducial that jumps between R and S does not read as a new morphology.
+3. **Clustering** (density-leader clustering on the correlation matrix, cf. the template
+   matching of Hamilton & Tompkins and the morphology clusters of Lagerholm et al., IEEE
+   TBME 2000;47:838): repeatedly, the beat with the most unassigned neighbours (correlation
+   >= 0.90 and peak-to-peak amplitude within a factor 1.5) seeds a cluster made of those
+   neighbours; up to ``MAX_CLUSTERS`` clusters, the rest stay unclustered.
+4. **Cluster labels.** The dominant cluster is the largest one whose beats are not premature
+   as a group. Each other cluster's median template is compared with the dominant template
+   (lag-aligned correlation, QRS width from the slope envelope, amplitude): it is
+   ventricular when its morphology differs (correlation < 0.8) and the QRS is wider (more
+   than 20 ms; ventricular origin widens the QRS, AHA/ACCF/HRS 2009 Part III) or of very
+   different size, or when it differs and its beats are premature with a compensatory
+   pause. Width is therefore always relative to the patient's own dominant QRS, so wide
+   normal beats of bundle-branch block are not called V.
+5. **Beat labels.** Beats of ventricular clusters are ``V``; beats of the other clusters are
+   ``S`` when premature (RR below 85 % of the local median, the usual 10-20 % prematurity
+   criterion of Holter practice) and ``N`` otherwise; unclustered beats are judged on their
+   own features with the same rules; beats in poor signal are ``Q`` (EC57: unclassifiable).
 
-Rules (thresholds cite their source; the numeric cut-offs were chosen on the 22 MIT-BIH DS1
-records, de Chazal et al. IEEE TBME 2004;51:1196 split, see docs/qrs.md):
-
-* ``Q`` when the beat lies in poor-quality signal (EC57: unclassifiable);
-* ``V`` when the morphology departs from the template (low correlation) and the QRS is wide
-  or much larger than the template (ventricular origin widens QRS beyond 120 ms, AHA/ACCF/HRS
-  2009 Part III), or when it is very different and premature;
-* ``S`` when the morphology matches the template but the beat is premature (RR below 85 % of
-  the local median; the usual 10-20 % prematurity criterion of Holter practice);
-* ``N`` otherwise. ``F`` is not emitted (EC57 does not count F called V as an error).
+The numeric cut-offs were checked on the 22 MIT-BIH DS1 records (de Chazal et al., IEEE TBME
+2004;51:1196 split; see docs/qrs.md). ``F`` is not emitted (EC57 does not count F called V
+as an error).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,10 +42,14 @@ __all__ = ["BeatFeatures", "beat_features", "classify_beats"]
 
 #: QRS window around R, s.
 WIN_PRE_S, WIN_POST_S = 0.10, 0.15
+#: Largest lag tried when aligning a beat to the dominant template, s.
+ALIGN_S = 0.04
 #: Beats in this many neighbours define the local median RR.
 _RR_SPAN = 15
 #: Prematurity for S (RR below this fraction of the local median RR).
 S_PREMATURE = 0.85
+#: Compensatory pause: next RR over previous RR above this ratio.
+COMP_PAUSE = 1.3
 #: Correlation below which morphology differs from the dominant template.
 V_CORR = 0.80
 #: Correlation below which morphology alone (with prematurity) makes a beat V.
@@ -41,18 +58,40 @@ V_CORR_STRONG = 0.5
 V_WIDTH_EXCESS_S = 0.02
 #: Amplitude ratio to template that marks an ectopic-sized beat.
 V_AMP_RATIO = 1.6
+#: Clustering: correlation and amplitude ratio that make two beats neighbours.
+CLUSTER_CORR = 0.90
+CLUSTER_AMP = 1.5
+#: Clustering: most clusters per chunk, and fewest beats in one.
+MAX_CLUSTERS = 8
+MIN_CLUSTER = 3
 
 
+@dataclass(frozen=True)
 class BeatFeatures:
-    """Per-beat features, each an array of shape (n_beats,)."""
+    """Per-beat features and cluster labels of one chunk, each an array of shape (n_beats,).
 
-    def __init__(self, **arrays: NDArray[np.float64]) -> None:
-        self.rr_ratio = arrays["rr_ratio"]
-        self.comp_ratio = arrays["comp_ratio"]
-        self.corr = arrays["corr"]
-        self.amp_ratio = arrays["amp_ratio"]
-        self.width_s = arrays["width_s"]
-        self.width_excess_s = arrays["width_excess_s"]
+    Attributes
+    ----------
+    rr_ratio : RR before the beat over the local median RR.
+    comp_ratio : RR after the beat over the RR before it.
+    corr : lag-aligned correlation with the dominant template, -1..1.
+    amp_ratio : peak-to-peak amplitude over the dominant template's.
+    width_s : QRS width estimate, s.
+    width_excess_s : width minus the dominant template's width, s.
+    cluster : cluster index (-1 unclustered).
+    cluster_v : beat belongs to a cluster judged ventricular.
+    cluster_n : beat belongs to a cluster judged supraventricular (N or S by timing).
+    """
+
+    rr_ratio: NDArray[np.float64]
+    comp_ratio: NDArray[np.float64]
+    corr: NDArray[np.float64]
+    amp_ratio: NDArray[np.float64]
+    width_s: NDArray[np.float64]
+    width_excess_s: NDArray[np.float64]
+    cluster: NDArray[np.intp]
+    cluster_v: NDArray[np.bool_]
+    cluster_n: NDArray[np.bool_]
 
 
 def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -68,26 +107,125 @@ def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[
 
 
 def _windows(
-    clean_mv: NDArray[np.float64], r_idx: NDArray[np.intp], fs_hz: float, step: int
+    clean_mv: NDArray[np.float64], r_idx: NDArray[np.intp], pre: int, post: int, step: int
 ) -> NDArray[np.float64]:
-    pre, post = round(WIN_PRE_S * fs_hz), round(WIN_POST_S * fs_hz)
+    """Windows ``r - pre .. r + post`` every ``step`` samples: (n_beats, n_leads, w)."""
     offs = np.arange(-pre, post + 1, step)
     idx = np.clip(r_idx[:, np.newaxis] + offs, 0, clean_mv.shape[1] - 1)
-    win = clean_mv[:, idx]  # (n_leads, n_beats, w)
-    win = win - np.median(win, axis=-1, keepdims=True)
-    return np.transpose(win, (1, 0, 2))  # (n_beats, n_leads, w)
+    return np.transpose(clean_mv[:, idx], (1, 0, 2))
 
 
-def _width_s(
-    win: NDArray[np.float64], lead_w: NDArray[np.float64], dt_s: float
+def _centre(win: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = win - win.mean(axis=-1, keepdims=True)
+    return out
+
+
+def _corr(
+    a: NDArray[np.float64], b: NDArray[np.float64], lw: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    slope = np.abs(np.diff(win, axis=-1))  # (n_beats, n_leads, w-1)
-    env = (slope * lead_w[:, :, np.newaxis]).sum(axis=1)
-    above = env >= 0.2 * env.max(axis=1, keepdims=True)
-    first = np.argmax(above, axis=1)
-    last = above.shape[1] - 1 - np.argmax(above[:, ::-1], axis=1)
+    """Weighted correlation of centred ``a`` (n, L, w) with ``b`` (L, w) or (n, L, w)."""
+    wl = lw[..., np.newaxis]
+    aa, bb = a * wl, b * wl
+    num = (aa * bb).sum(axis=(-2, -1))
+    den = np.sqrt((aa * aa).sum(axis=(-2, -1)) * (bb * bb).sum(axis=(-2, -1)))
+    out: NDArray[np.float64] = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
+    return out
+
+
+def _align(
+    wide: NDArray[np.float64], template: NDArray[np.float64], lw: NDArray[np.float64], lag: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Best lag (within +/-``lag``) of each beat against ``template``.
+
+    ``wide`` is (n, L, w + 2 lag); returns the aligned centred windows (n, L, w) and the
+    best weighted correlation per beat. Sliding sums give every lag's window variance and
+    one ``einsum`` every lag's cross term (the template is centred, so the windows need not
+    be).
+    """
+    n = wide.shape[0]
+    w = wide.shape[-1] - 2 * lag
+    t = template - template.mean(axis=-1, keepdims=True)  # (L, w)
+    sw = np.lib.stride_tricks.sliding_window_view(wide, w, axis=-1)  # (n, L, S, w)
+    w2 = lw * lw  # (n, L)
+    num = np.einsum("nlsw,lw,nl->ns", sw, t, w2, optimize=True)
+    c1 = np.cumsum(np.pad(wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
+    c2 = np.cumsum(np.pad(wide * wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
+    s1 = c1[..., w:] - c1[..., :-w]
+    var = (c2[..., w:] - c2[..., :-w]) - s1 * s1 / w  # (n, L, S)
+    den_a = np.einsum("nls,nl->ns", np.maximum(var, 0.0), w2)
+    den_b = w2 @ (t * t).sum(axis=-1)  # (n,)
+    corr = num / np.maximum(np.sqrt(den_a * den_b[:, np.newaxis]), 1e-12)
+    best = np.argmax(corr, axis=1)
+    sel = best[:, np.newaxis] + np.arange(w)  # (n, w)
+    aligned = np.take_along_axis(wide, sel[:, np.newaxis, :], axis=-1)
+    return _centre(aligned), corr[np.arange(n), best]
+
+
+def _width_s(win: NDArray[np.float64], lw: NDArray[np.float64], dt_s: float) -> NDArray[np.float64]:
+    """QRS width from the slope envelope (samples above 20 % of its peak), s."""
+    slope = np.abs(np.diff(win, axis=-1))  # (..., L, w-1)
+    env = (slope * lw[..., np.newaxis]).sum(axis=-2)
+    above = env >= 0.2 * env.max(axis=-1, keepdims=True)
+    first = np.argmax(above, axis=-1)
+    last = above.shape[-1] - 1 - np.argmax(above[..., ::-1], axis=-1)
     out: NDArray[np.float64] = (last - first + 1) * dt_s
     return out
+
+
+def _ptp(win: NDArray[np.float64], lw: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = (np.ptp(win, axis=-1) * lw).sum(axis=-1)
+    return out
+
+
+def _clusters(
+    aligned: NDArray[np.float64],
+    lw_chunk: NDArray[np.float64],
+    ptp: NDArray[np.float64],
+    first: NDArray[np.float64],
+) -> NDArray[np.intp]:
+    """Greedy template clusters; -1 for unclustered beats.
+
+    The first seed is the template ``first`` (n_leads, w); later seeds are the free beat
+    closest to the mean of the free beats (a cheap medoid). A cluster takes every free
+    beat that correlates >= ``CLUSTER_CORR`` with its seed and has an amplitude within
+    ``CLUSTER_AMP`` of it; its template is then re-estimated as the members' mean and
+    the membership recomputed once. Only matrix-vector products are used (no n x n
+    matrix), so the cost is linear in the number of beats.
+    """
+    n = aligned.shape[0]
+    x = (aligned * lw_chunk[np.newaxis, :, np.newaxis]).reshape(n, -1)
+    xn = x / np.maximum(np.linalg.norm(x, axis=1), 1e-12)[:, np.newaxis]
+    logp = np.log(np.maximum(ptp, 1e-9))
+    amp_tol = np.log(CLUSTER_AMP)
+    label = np.full(n, -1, dtype=np.intp)
+    free = np.ones(n, dtype=bool)
+    seed = (first * lw_chunk[:, np.newaxis]).ravel()
+    seed_logp = float(np.log(max(float(_ptp(first, lw_chunk)), 1e-9)))
+    c = 0
+    pick = -1
+    for _ in range(2 * MAX_CLUSTERS):
+        members = np.zeros(n, dtype=bool)
+        for _ in range(2):  # the seed, then the members' mean
+            sn = seed / max(float(np.linalg.norm(seed)), 1e-12)
+            members = free & (xn @ sn >= CLUSTER_CORR) & (np.abs(logp - seed_logp) <= amp_tol)
+            if members.sum() < MIN_CLUSTER:
+                break
+            seed = x[members].mean(axis=0)
+            seed_logp = float(logp[members].mean())
+        if members.sum() >= MIN_CLUSTER:
+            label[members] = c
+            free &= ~members
+            c += 1
+        elif pick >= 0:
+            free[pick] = False  # an isolated beat stays unclustered
+        idx = np.flatnonzero(free)
+        if c >= MAX_CLUSTERS or idx.size < MIN_CLUSTER:
+            break
+        sub = xn[idx]
+        pick = int(idx[int(np.argmax(sub @ sub.mean(axis=0)))])
+        seed = x[pick].copy()
+        seed_logp = float(logp[pick])
+    return label
 
 
 def beat_features(
@@ -98,7 +236,7 @@ def beat_features(
     *,
     step: int = 1,
 ) -> BeatFeatures:
-    """Compute the classification features of every beat in a chunk.
+    """Compute the classification features and morphology clusters of a chunk's beats.
 
     Parameters
     ----------
@@ -118,24 +256,64 @@ def beat_features(
     BeatFeatures
         Features, shape (n_beats,) each.
     """
+    n = r_idx.size
     rr_ratio, comp_ratio = _rr_features(r_idx)
-    win = _windows(clean_mv, r_idx, fs_hz, step)
+    if n == 0:
+        z = np.zeros(0)
+        zi = np.zeros(0, dtype=np.intp)
+        zb = np.zeros(0, dtype=bool)
+        return BeatFeatures(z, z, z, z, z, z, zi, zb, zb)
+    pre, post = round(WIN_PRE_S * fs_hz), round(WIN_POST_S * fs_hz)
+    lag = max(1, round(ALIGN_S * fs_hz / step))
+    wide = _windows(clean_mv, r_idx, pre + lag * step, post + lag * step, step)
+    w = wide.shape[-1] - 2 * lag
     lw = lead_weight.T  # (n_beats, n_leads)
+    lw_chunk = np.median(lw, axis=0)
     dt_s = step / fs_hz
-    width = _width_s(win, lw, dt_s)
+    centred = _centre(wide[..., lag : lag + w])
     dominant = rr_ratio > S_PREMATURE
-    ref = win[dominant] if dominant.sum() >= 5 else win
-    template = np.median(ref, axis=0)  # (n_leads, w)
-    t_width = float(np.median(width[dominant])) if dominant.sum() >= 5 else float(np.median(width))
-    wl = lw[:, :, np.newaxis]
-    a = (win - win.mean(axis=-1, keepdims=True)) * wl
-    b = (template - template.mean(axis=-1, keepdims=True))[np.newaxis] * wl
-    num = (a * b).sum(axis=(1, 2))
-    den = np.sqrt((a * a).sum(axis=(1, 2)) * (b * b).sum(axis=(1, 2)))
-    corr = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
-    ptp = (np.ptp(win, axis=-1) * lw).sum(axis=1)
-    t_ptp = (np.ptp(template, axis=-1)[np.newaxis] * lw).sum(axis=1)
-    amp = ptp / np.maximum(t_ptp, 1e-9)
+    template = np.median(centred[dominant] if dominant.sum() >= 5 else centred, axis=0)
+    aligned, _ = _align(wide, template, lw, lag)
+    ptp = _ptp(aligned, lw)
+    cluster = (
+        _clusters(aligned, lw_chunk, ptp, template) if n >= MIN_CLUSTER else np.full(n, -1, np.intp)
+    )
+    n_cl = int(cluster.max()) + 1
+    # dominant cluster: the largest whose beats are not premature as a group
+    dom = -1
+    best_size = 0
+    for c in range(n_cl):
+        m = cluster == c
+        size = int(m.sum())
+        if size > best_size and np.median(rr_ratio[m]) > S_PREMATURE:
+            dom, best_size = c, size
+    if dom >= 0:
+        template = np.median(aligned[cluster == dom], axis=0)
+    corr = _corr(aligned, template, lw)
+    t_width = float(_width_s(template, lw_chunk, dt_s))
+    t_ptp = float(_ptp(template, lw_chunk))
+    width = _width_s(aligned, lw, dt_s)
+    amp = ptp / np.maximum((np.ptp(template, axis=-1)[np.newaxis] * lw).sum(axis=-1), 1e-9)
+    cluster_v = np.zeros(n, dtype=bool)
+    cluster_n = np.zeros(n, dtype=bool)
+    for c in range(n_cl):
+        m = cluster == c
+        if c == dom:
+            cluster_n[m] = True
+            continue
+        tc = np.median(aligned[m], axis=0)
+        c_corr = float(_corr(tc[np.newaxis], template, lw_chunk[np.newaxis])[0])
+        c_wx = float(_width_s(tc, lw_chunk, dt_s)) - t_width
+        c_amp = float(_ptp(tc, lw_chunk)) / max(t_ptp, 1e-9)
+        c_prem = float(np.median(rr_ratio[m])) < S_PREMATURE
+        c_pause = float(np.median(comp_ratio[m])) > COMP_PAUSE
+        differs = c_corr < V_CORR
+        wide_c = c_wx > V_WIDTH_EXCESS_S
+        big_c = not 1.0 / V_AMP_RATIO <= c_amp <= V_AMP_RATIO
+        if (differs and (wide_c or big_c)) or (c_corr < V_CORR_STRONG and c_prem and c_pause):
+            cluster_v[m] = True
+        else:
+            cluster_n[m] = True
     return BeatFeatures(
         rr_ratio=rr_ratio,
         comp_ratio=comp_ratio,
@@ -143,11 +321,14 @@ def beat_features(
         amp_ratio=amp,
         width_s=width,
         width_excess_s=width - t_width,
+        cluster=cluster,
+        cluster_v=cluster_v,
+        cluster_n=cluster_n,
     )
 
 
 def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDArray[np.str_]:
-    """Assign AAMI classes from beat features.
+    """Assign AAMI classes from beat features and cluster labels.
 
     Parameters
     ----------
@@ -166,7 +347,8 @@ def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDA
     wide = f.width_excess_s > V_WIDTH_EXCESS_S
     big = (f.amp_ratio > V_AMP_RATIO) | (f.amp_ratio < 1.0 / V_AMP_RATIO)
     premature = f.rr_ratio < S_PREMATURE
-    is_v = (differs & (wide | big)) | ((f.corr < V_CORR_STRONG) & premature)
+    own_v = (differs & (wide | big)) | ((f.corr < V_CORR_STRONG) & premature)
+    is_v = f.cluster_v | (~f.cluster_n & own_v)
     label = np.full(f.corr.shape, "N", dtype="<U1")
     label[premature & ~is_v] = "S"
     label[is_v] = "V"
