@@ -59,7 +59,8 @@ class AfParams:
         rhythms with P waves locked to the QRS (sinus arrhythmia, frequent PACs) are not
         AF.
     merge_gap_s, min_episode_s : float
-        Gaps up to this are bridged; AF episodes shorter than this are dropped (s).
+        Gaps up to this are bridged; AF episodes shorter than this (or than 80 % of the
+        beat span of a short record) are dropped (s).
         30 s is the ESC 2020 definition of a clinical AF episode; Holter/EC57 scoring
         uses shorter episodes, so the default is lower.
     """
@@ -204,4 +205,6 @@ def af_episodes(
     t_beat = beats.r_idx.astype(np.float64) / beats.fs_hz
     on, off = t_beat[s], t_beat[e]  # RR k spans beats k .. k+1
     on, off = close_gaps(on, off, max_gap=p.merge_gap_s)
-    return drop_short(on, off, min_len=p.min_episode_s)
+    # a short resting ECG (10 s) in AF is one episode shorter than min_episode_s
+    span_s = float(t_beat[-1] - t_beat[0])
+    return drop_short(on, off, min_len=min(p.min_episode_s, 0.8 * span_s))

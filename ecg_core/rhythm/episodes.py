@@ -24,7 +24,7 @@ from ecg_core.rhythm.morphology import (
 )
 from ecg_core.rhythm.pauses import find_pauses
 from ecg_core.rhythm.runs import BeatRuns, beat_runs, pattern_runs, pvc_coupling
-from ecg_core.rhythm.vf import vf_episodes, vf_trace
+from ecg_core.rhythm.vf import quiet_episodes, vf_episodes, vf_trace
 from ecg_core.types import BeatSeries
 from models.result import Episode
 
@@ -33,7 +33,7 @@ __all__ = ["GRID_S", "TRACK_PRIORITY", "analyze_rhythm"]
 GRID_S = 0.1
 #: Rhythm-track labels, lowest priority first.
 TRACK_PRIORITY: tuple[str, ...] = (
-    "N", "SBR", "B", "T", "SVTA", "AFIB", "IVR", "VT", "ASYS", "NOISE", "VF",
+    "N", "SBR", "B", "T", "SVTA", "AFIB", "IVR", "VT", "NOISE", "ASYS", "VF",
 )  # fmt: skip
 
 
@@ -182,6 +182,7 @@ def analyze_rhythm(
     ).reshape(-1, 2)
     trace = vf_trace(signal_mv, fs_hz=fs, params=p.vf)
     vf_on, vf_off = vf_episodes(trace, params=p.vf)
+    quiet_on, quiet_off = quiet_episodes(trace, min_s=p.asystole_min_s)
     pc = p_wave_coherence(signal_mv, beats)
     af_on, af_off = af_episodes(beats, af_trace(beats, p_coherence=pc, params=p.af), params=p.af)
     pauses = find_pauses(
@@ -208,6 +209,8 @@ def analyze_rhythm(
         af=_af_details(beats, af_on, af_off),
         vf_onset_s=vf_on,
         vf_offset_s=vf_off,
+        asys_onset_s=quiet_on,
+        asys_offset_s=quiet_off,
         vf_windows_vt_like=int(trace.vt_like.sum()),
         pvc_idx=pvc_idx,
         pvc_coupling_ms=coupling,
@@ -223,7 +226,11 @@ def analyze_rhythm(
         params=p,
     )
     long_ = pauses.rr_s >= p.asystole_min_s
-    track = _track(beats, feats, (pauses.onset_s[long_], pauses.offset_s[long_]))
+    asys = (
+        np.concatenate([pauses.onset_s[long_], quiet_on]),
+        np.concatenate([pauses.offset_s[long_], quiet_off]),
+    )
+    track = _track(beats, feats, asys)
     episodes = [
         Episode(type=k, onset_s=a, offset_s=b, evidence=_evidence(feats, a, b)) for k, a, b in track
     ]

@@ -148,6 +148,8 @@ class RhythmFeatures:
         AF episodes with their ventricular response.
     vf_onset_s, vf_offset_s : ndarray
         VF/VFL episodes from the signal, s.
+    asys_onset_s, asys_offset_s : ndarray
+        Asystole found in the signal itself (quiet spans >= ``asystole_min_s``), s.
     vf_windows_vt_like : int
         Signal windows with an organised fast ventricular oscillation (VT-like).
     pvc_idx : ndarray of intp
@@ -185,6 +187,8 @@ class RhythmFeatures:
     af: AfEpisodes
     vf_onset_s: NDArray[np.float64]
     vf_offset_s: NDArray[np.float64]
+    asys_onset_s: NDArray[np.float64]
+    asys_offset_s: NDArray[np.float64]
     vf_windows_vt_like: int
     pvc_idx: NDArray[np.intp]
     pvc_coupling_ms: NDArray[np.float64]

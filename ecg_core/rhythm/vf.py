@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from ecg_core.rhythm.intervals import close_gaps, drop_short, true_runs
 
-__all__ = ["VfParams", "VfTrace", "vf_episodes", "vf_trace"]
+__all__ = ["VfParams", "VfTrace", "quiet_episodes", "vf_episodes", "vf_trace"]
 
 _TARGET_FS_HZ = 50.0
 _CHUNK_WINDOWS = 2048  # windows per block: bounds memory on 24 h recordings
@@ -66,6 +66,11 @@ class VfParams:
         Episodes shorter than this are dropped; gaps up to this are bridged.
     vote_windows : int
         Odd length of the majority vote (median filter) over window decisions.
+    asys_max_slope_mv_s, asys_min_sd_mv : float
+        A 1-s block is quiet (no QRS, no VF) when the steepest slope of the 1-20 Hz
+        signal stays below this in every lead (QRS complexes have > 10 mV/s, P waves
+        ~2-3 mV/s; set on vfdb ``(ASYS`` vs other rhythms), and not dead flat
+        (standard deviation >= ``asys_min_sd_mv``: an exactly flat trace is lead-off).
     """
 
     window_s: float = 4.0
@@ -82,6 +87,8 @@ class VfParams:
     min_episode_s: float = 2.0
     merge_gap_s: float = 2.0
     vote_windows: int = 3
+    asys_max_slope_mv_s: float = 3.5
+    asys_min_sd_mv: float = 0.003
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class VfTrace:
         Window is an organised ventricular oscillation (fast monomorphic VT).
     step_s : float
         Window step, s.
+    quiet_s : ndarray of bool, shape (n_seconds,)
+        Second ``k`` (from ``k`` to ``k + 1`` s) holds no QRS-like slope in any lead.
     """
 
     t_s: NDArray[np.float64]
@@ -115,6 +124,7 @@ class VfTrace:
     vf_like: NDArray[np.bool_]
     vt_like: NDArray[np.bool_]
     step_s: float
+    quiet_s: NDArray[np.bool_]
 
 
 def _decimate(signal_mv: NDArray[np.float64], fs_hz: float) -> tuple[NDArray[np.float64], float]:
@@ -192,7 +202,7 @@ def vf_trace(
     if x.shape[-1] < n_win:
         e = np.zeros(0)
         no = np.zeros(0, dtype=bool)
-        return VfTrace(e, e, e, e, e, e, e, e, no, no, p.step_s)
+        return VfTrace(e, e, e, e, e, e, e, e, no, no, p.step_s, _quiet_seconds(x, fs2, p))
     views = sliding_window_view(x, n_win, axis=-1)[:, ::step]
     n_windows = views.shape[1]
     f = {k: np.full(n_windows, np.nan) for k in keys}
@@ -223,6 +233,21 @@ def vf_trace(
         vf_like=oscillating & ~vt_like,
         vt_like=vt_like,
         step_s=step / fs2,
+        quiet_s=_quiet_seconds(x, fs2, p),
+    )
+
+
+def _quiet_seconds(x: NDArray[np.float64], fs2: float, p: VfParams) -> NDArray[np.bool_]:
+    """Per 1-s block: no QRS-like slope in any lead and not dead flat."""
+    k = int(fs2)
+    n = x.shape[-1] // k
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    blocks = x[:, : n * k].reshape(x.shape[0], n, k)
+    slope = np.abs(np.diff(blocks, axis=-1)).max(axis=-1) * fs2  # mV/s, (n_leads, n)
+    sd = blocks.std(axis=-1)
+    return np.asarray(
+        (slope.max(axis=0) < p.asys_max_slope_mv_s) & (sd.min(axis=0) >= p.asys_min_sd_mv)
     )
 
 
@@ -265,3 +290,28 @@ def vf_episodes(
     off = trace.t_s[e_idx - 1] + half
     on, off = close_gaps(on, off, max_gap=p.merge_gap_s)
     return drop_short(on, off, min_len=p.min_episode_s)
+
+
+def quiet_episodes(
+    trace: VfTrace, *, min_s: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Asystole from the signal: runs of quiet seconds at least ``min_s`` long.
+
+    Independent of QRS detection, which may find "beats" on baseline wander or P waves
+    during ventricular standstill.
+
+    Parameters
+    ----------
+    trace : VfTrace
+        Output of :func:`vf_trace`.
+    min_s : float
+        Shortest asystole, s (profile rule ``ASYSTOLE``).
+
+    Returns
+    -------
+    onset_s, offset_s : ndarray, shape (n,)
+        Quiet spans, s.
+    """
+    s_idx, e_idx = true_runs(trace.quiet_s)
+    on, off = s_idx.astype(np.float64), e_idx.astype(np.float64)
+    return drop_short(on, off, min_len=min_s)

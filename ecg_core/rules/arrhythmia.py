@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ecg_core.rhythm.features import RhythmFeatures
+from ecg_core.rhythm.intervals import close_gaps
 from ecg_core.rules.context import RuleContext
 from models.profile import Rule
 from models.result import Finding
@@ -378,18 +379,17 @@ def _asystole(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ok = p.rr_s >= _thr(rule)
     if rule.param("quiet_required", 0.0) > 0:
         ok &= p.quiet
-    extra = [{"quiet_signal": bool(q)} for q in p.quiet]
+    # asystole seen in the signal itself (no QRS-like slope), even if beats were "found"
+    on = np.concatenate([p.onset_s[ok], f.asys_onset_s])
+    off = np.concatenate([p.offset_s[ok], f.asys_offset_s])
+    keep = (off - on) >= _thr(rule)
+    on, off = on[keep], off[keep]
+    if on.size > 1:  # one finding per span where beat gaps and quiet signal overlap
+        order = np.argsort(on)
+        on, off = close_gaps(on[order], off[order], max_gap=0.0)
+    src = [{"source": "RR gap >= threshold and/or quiet signal"} for _ in range(on.size)]
     return _per_event(
-        rule,
-        profile,
-        f,
-        np.flatnonzero(ok),
-        p.onset_s,
-        p.offset_s,
-        p.rr_s,
-        "asystole (no QRS)",
-        "s",
-        extra,
+        rule, profile, f, np.arange(on.size), on, off, off - on, "asystole (no QRS)", "s", src
     )
 
 
