@@ -38,12 +38,19 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import median_filter
 
-__all__ = ["BeatFeatures", "beat_features", "classify_beats"]
+__all__ = ["BeatFeatures", "beat_features", "classify_beats", "not_qrs"]
 
 #: QRS window around R, s.
 WIN_PRE_S, WIN_POST_S = 0.10, 0.15
 #: Largest lag tried when aligning a beat to the dominant template, s.
 ALIGN_S = 0.04
+#: Half-width of the central QRS band for the slope-energy focus, s.
+FOCUS_S = 0.06
+#: A detection that joins no cluster, is below this fraction of the dominant template's
+#: amplitude and has less than ``ARTEFACT_FOCUS`` of its slope energy in the central QRS
+#: band is not a QRS (P or T wave, baseline step, muscle noise).
+ARTEFACT_AMP = 0.5
+ARTEFACT_FOCUS = 0.8
 #: Beats in this many neighbours define the local median RR.
 _RR_SPAN = 15
 #: Prematurity for S (RR below this fraction of the local median RR).
@@ -81,6 +88,7 @@ class BeatFeatures:
     cluster : cluster index (-1 unclustered).
     cluster_v : beat belongs to a cluster judged ventricular.
     cluster_n : beat belongs to a cluster judged supraventricular (N or S by timing).
+    focus : share of the window's slope energy within +/-60 ms of the aligned R, 0-1.
     """
 
     rr_ratio: NDArray[np.float64]
@@ -92,6 +100,7 @@ class BeatFeatures:
     cluster: NDArray[np.intp]
     cluster_v: NDArray[np.bool_]
     cluster_n: NDArray[np.bool_]
+    focus: NDArray[np.float64]
 
 
 def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -169,6 +178,17 @@ def _width_s(win: NDArray[np.float64], lw: NDArray[np.float64], dt_s: float) -> 
     first = np.argmax(above, axis=-1)
     last = above.shape[-1] - 1 - np.argmax(above[..., ::-1], axis=-1)
     out: NDArray[np.float64] = (last - first + 1) * dt_s
+    return out
+
+
+def _focus(
+    win: NDArray[np.float64], lw: NDArray[np.float64], centre: int, half: int
+) -> NDArray[np.float64]:
+    """Share of the squared-slope energy within ``centre +/- half`` samples, per beat."""
+    slope = np.diff(win, axis=-1)
+    env = ((slope * slope) * (lw * lw)[..., np.newaxis]).sum(axis=-2)  # (n, w-1)
+    a, b = max(0, centre - half), min(env.shape[-1], centre + half)
+    out: NDArray[np.float64] = env[:, a:b].sum(axis=-1) / np.maximum(env.sum(axis=-1), 1e-12)
     return out
 
 
@@ -262,7 +282,7 @@ def beat_features(
         z = np.zeros(0)
         zi = np.zeros(0, dtype=np.intp)
         zb = np.zeros(0, dtype=bool)
-        return BeatFeatures(z, z, z, z, z, z, zi, zb, zb)
+        return BeatFeatures(z, z, z, z, z, z, zi, zb, zb, z)
     pre, post = round(WIN_PRE_S * fs_hz), round(WIN_POST_S * fs_hz)
     lag = max(1, round(ALIGN_S * fs_hz / step))
     wide = _windows(clean_mv, r_idx, pre + lag * step, post + lag * step, step)
@@ -324,7 +344,28 @@ def beat_features(
         cluster=cluster,
         cluster_v=cluster_v,
         cluster_n=cluster_n,
+        focus=_focus(aligned, lw, pre // step, round(FOCUS_S * fs_hz / step)),
     )
+
+
+def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
+    """Detections that are not QRS complexes: unclustered, small and unfocused.
+
+    Parameters
+    ----------
+    features : BeatFeatures
+        Output of :func:`beat_features`.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_beats,)
+        True for detections to drop.
+    """
+    f = features
+    out: NDArray[np.bool_] = (
+        (f.cluster < 0) & (f.amp_ratio < ARTEFACT_AMP) & (f.focus < ARTEFACT_FOCUS)
+    )
+    return out
 
 
 def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDArray[np.str_]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ecg_core.beat_class import beat_features, classify_beats
+from ecg_core.beat_class import beat_features, classify_beats, not_qrs
 from ecg_core.filters import as_leads_samples, clean_ecg
 from ecg_core.qrs.detect import detect_chunk, detection_decimation
 from ecg_core.types import BeatSeries, SignalSpan
@@ -125,7 +125,7 @@ def detect_beats(
         det = detect_chunk(clean, fs_hz)
         feats = beat_features(clean, det.r_idx, det.lead_weight, fs_hz, step=step)
         labels = classify_beats(feats, det.quality_ok)
-        keep = (det.r_idx + a >= core0) & (det.r_idx + a < core1)
+        keep = (det.r_idx + a >= core0) & (det.r_idx + a < core1) & ~not_qrs(feats)
         parts_r.append(det.r_idx[keep] + a)
         parts_l.append(labels[keep])
         parts_q.append(det.quality_ok[keep])
