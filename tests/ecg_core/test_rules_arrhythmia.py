@@ -136,3 +136,26 @@ def test_sustained_fast_vt_is_critical() -> None:
     assert vt
     assert vt[0].value == pytest.approx(60 / 0.35, rel=0.05)
     assert vt[0].evidence["n_beats"] == 90
+
+
+def test_all_noise_record_goes_to_human_review() -> None:
+    # Given one minute of loud noise without any ECG
+    from ecg_core.analysis import analyze_record
+    from models.record import make_record
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, (2, int(60 * FS_HZ)))
+    rec = make_record(x, fs_hz=FS_HZ, leads=["I", "II"], record_id="noise", source_format="test")
+    result = analyze_record(rec, profile=load_profile())
+    # Then it is never reported as normal: unanalysable, with a critical UNANALYSABLE finding
+    assert result.unanalysable
+    assert any(f.code == "UNANALYSABLE" and f.severity == "critical" for f in result.findings)
+
+
+def test_noise_span_reported_with_time_span() -> None:
+    rr = [0.8] * 60
+    beats = beats_from_rr(rr, noise=((10.0, 20.0),))
+    x = ecg_for(beats, float(beats.r_idx[-1] / FS_HZ + 1.0))
+    noise = [f for f in _findings(beats, x, load_profile(), "holter") if f.code == "NOISE"]
+    assert len(noise) == 1
+    assert (noise[0].onset_s, noise[0].offset_s) == (10.0, 20.0)
