@@ -51,6 +51,15 @@ FOCUS_S = 0.06
 #: band is not a QRS (P or T wave, baseline step, muscle noise).
 ARTEFACT_AMP = 0.5
 ARTEFACT_FOCUS = 0.8
+#: An unclustered detection no larger than the dominant beat within this distance of
+#: another detection is a P or T wave or a split QRS (250 ms is 240 bpm; ventricular
+#: coupling intervals are longer).
+ARTEFACT_GAP_S = 0.25
+#: A cluster with at least this share of the largest normal-timed cluster's beats can be
+#: the dominant one (the narrowest QRS among them wins).
+DOMINANT_SHARE = 0.25
+#: Width difference treated as a tie when choosing the dominant cluster, samples.
+WIDTH_TIE = 1.0
 #: Beats in this many neighbours define the local median RR.
 _RR_SPAN = 15
 #: Prematurity for S (RR below this fraction of the local median RR).
@@ -89,6 +98,7 @@ class BeatFeatures:
     cluster_v : beat belongs to a cluster judged ventricular.
     cluster_n : beat belongs to a cluster judged supraventricular (N or S by timing).
     focus : share of the window's slope energy within +/-60 ms of the aligned R, 0-1.
+    gap_s : distance to the nearer neighbouring detection, s.
     """
 
     rr_ratio: NDArray[np.float64]
@@ -101,6 +111,7 @@ class BeatFeatures:
     cluster_v: NDArray[np.bool_]
     cluster_n: NDArray[np.bool_]
     focus: NDArray[np.float64]
+    gap_s: NDArray[np.float64]
 
 
 def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -181,6 +192,12 @@ def _width_s(win: NDArray[np.float64], lw: NDArray[np.float64], dt_s: float) -> 
     return out
 
 
+def _gap_s(r_idx: NDArray[np.intp], fs_hz: float) -> NDArray[np.float64]:
+    d = np.diff(r_idx).astype(np.float64) / fs_hz
+    out: NDArray[np.float64] = np.minimum(np.r_[np.inf, d], np.r_[d, np.inf])
+    return out
+
+
 def _focus(
     win: NDArray[np.float64], lw: NDArray[np.float64], centre: int, half: int
 ) -> NDArray[np.float64]:
@@ -248,6 +265,36 @@ def _clusters(
     return label
 
 
+def _dominant(
+    aligned: NDArray[np.float64],
+    cluster: NDArray[np.intp],
+    rr_ratio: NDArray[np.float64],
+    lw_chunk: NDArray[np.float64],
+    n_cl: int,
+) -> int:
+    """Index of the dominant (supraventricular) cluster, -1 if none.
+
+    Among clusters whose beats are not premature as a group and that hold at least
+    ``DOMINANT_SHARE`` of the largest such cluster's beats, the narrowest QRS wins: a run
+    of idioventricular or ventricular beats can outnumber the sinus beats in a chunk, but
+    is wider than them (AHA/ACCF/HRS 2009 Part III).
+    """
+    sizes = np.bincount(cluster[cluster >= 0], minlength=n_cl)
+    ok = np.array(
+        [sizes[c] > 0 and np.median(rr_ratio[cluster == c]) > S_PREMATURE for c in range(n_cl)],
+        dtype=bool,
+    )
+    if not ok.any():
+        return -1
+    big = ok & (sizes >= DOMINANT_SHARE * sizes[ok].max())
+    cands = np.flatnonzero(big)
+    widths = np.array(
+        [float(_width_s(aligned[cluster == c].mean(axis=0), lw_chunk, 1.0)) for c in cands]
+    )
+    narrow = cands[widths <= widths.min() + WIDTH_TIE]
+    return int(narrow[np.argmax(sizes[narrow])])
+
+
 def beat_features(
     clean_mv: NDArray[np.float64],
     r_idx: NDArray[np.intp],
@@ -282,7 +329,7 @@ def beat_features(
         z = np.zeros(0)
         zi = np.zeros(0, dtype=np.intp)
         zb = np.zeros(0, dtype=bool)
-        return BeatFeatures(z, z, z, z, z, z, zi, zb, zb, z)
+        return BeatFeatures(z, z, z, z, z, z, zi, zb, zb, z, z)
     pre, post = round(WIN_PRE_S * fs_hz), round(WIN_POST_S * fs_hz)
     lag = max(1, round(ALIGN_S * fs_hz / step))
     wide = _windows(clean_mv, r_idx, pre + lag * step, post + lag * step, step)
@@ -299,14 +346,7 @@ def beat_features(
         _clusters(aligned, lw_chunk, ptp, template) if n >= MIN_CLUSTER else np.full(n, -1, np.intp)
     )
     n_cl = int(cluster.max()) + 1
-    # dominant cluster: the largest whose beats are not premature as a group
-    dom = -1
-    best_size = 0
-    for c in range(n_cl):
-        m = cluster == c
-        size = int(m.sum())
-        if size > best_size and np.median(rr_ratio[m]) > S_PREMATURE:
-            dom, best_size = c, size
+    dom = _dominant(aligned, cluster, rr_ratio, lw_chunk, n_cl)
     if dom >= 0:
         template = np.median(aligned[cluster == dom], axis=0)
     corr = _corr(aligned, template, lw)
@@ -330,7 +370,7 @@ def beat_features(
         differs = c_corr < V_CORR
         wide_c = c_wx > V_WIDTH_EXCESS_S
         big_c = not 1.0 / V_AMP_RATIO <= c_amp <= V_AMP_RATIO
-        if (differs and (wide_c or big_c)) or (c_corr < V_CORR_STRONG and c_prem and c_pause):
+        if (differs and (wide_c or big_c or (c_prem and c_pause))) or c_corr < V_CORR_STRONG:
             cluster_v[m] = True
         else:
             cluster_n[m] = True
@@ -345,11 +385,15 @@ def beat_features(
         cluster_v=cluster_v,
         cluster_n=cluster_n,
         focus=_focus(aligned, lw, pre // step, round(FOCUS_S * fs_hz / step)),
+        gap_s=_gap_s(r_idx, fs_hz),
     )
 
 
 def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
-    """Detections that are not QRS complexes: unclustered, small and unfocused.
+    """Detections that are not QRS complexes.
+
+    Unclustered detections that are small with unfocused slope energy, or no larger than
+    the dominant beat and crowded against another detection.
 
     Parameters
     ----------
@@ -362,9 +406,9 @@ def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
         True for detections to drop.
     """
     f = features
-    out: NDArray[np.bool_] = (
-        (f.cluster < 0) & (f.amp_ratio < ARTEFACT_AMP) & (f.focus < ARTEFACT_FOCUS)
-    )
+    small = (f.amp_ratio < ARTEFACT_AMP) & (f.focus < ARTEFACT_FOCUS)
+    crowded = (f.amp_ratio < 1.0) & (f.gap_s < ARTEFACT_GAP_S)
+    out: NDArray[np.bool_] = (f.cluster < 0) & (small | crowded)
     return out
 
 
@@ -388,7 +432,8 @@ def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDA
     wide = f.width_excess_s > V_WIDTH_EXCESS_S
     big = (f.amp_ratio > V_AMP_RATIO) | (f.amp_ratio < 1.0 / V_AMP_RATIO)
     premature = f.rr_ratio < S_PREMATURE
-    own_v = (differs & (wide | big)) | ((f.corr < V_CORR_STRONG) & premature)
+    pause = f.comp_ratio > COMP_PAUSE
+    own_v = (differs & (wide | big | (premature & pause))) | ((f.corr < V_CORR_STRONG) & premature)
     is_v = f.cluster_v | (~f.cluster_n & own_v)
     label = np.full(f.corr.shape, "N", dtype="<U1")
     label[premature & ~is_v] = "S"
