@@ -1,7 +1,8 @@
 """Intervals, QTc, frontal axis and per-lead amplitudes / ST levels of a delineated record.
 
 ST levels are measured per beat against the isoelectric PR segment of the same beat
-(the 20-4 ms before QRS onset) at J, J+60 ms and J+80 ms, then the median over the
+(the 20-4 ms before QRS onset) at each lead's own J point (never before the global QRS
+offset), J+60 ms and J+80 ms, then the median over the
 dominant (clean) beats is taken (4th UDMI, Thygesen et al. JACC 2018;72:2231). QTc
 formulas follow AHA/ACCF/HRS 2009 part IV (Rautaharju et al., Circulation
 2009;119:e241): QT in ms, RR in s, HR in bpm.
@@ -29,6 +30,11 @@ _BASELINE_S = (0.020, 0.004)
 _TERMINAL_S = 0.04
 #: Half-width of the per-lead T-amplitude search around the global T peak, s.
 _T_SEARCH_S = 0.06
+#: Smallest deflection counted as a wave when timing the initial Q wave, mV (the
+#: Minnesota Code's 25 uV wave threshold; Prineas et al., The Minnesota Code Manual, 2010).
+_WAVE_MIN_MV = 0.025
+#: A Q wave starts where the lead leaves the PR level by more than this, mV.
+_Q_START_MV = 0.01
 
 
 def qtc_ms(qt_ms: float, rr_ms: float, formula: str) -> float:
@@ -111,6 +117,9 @@ class LeadMeasures:
         Depth of the negative deflection after the R peak (S wave), mV.
     r_time_ms, s_time_ms : ndarray
         Time of the largest positive / negative QRS deflection after QRS onset, ms.
+    q_ms : ndarray
+        Duration of the initial negative deflection (Q wave; the whole QRS for a QS
+        complex), ms; 0 when the QRS starts with an R wave.
     noise_mv : ndarray
         Residual RMS of beats around the median beat.
     """
@@ -138,26 +147,46 @@ class LeadMeasures:
     s_after_r_mv: NDArray[np.float64]
     r_time_ms: NDArray[np.float64]
     s_time_ms: NDArray[np.float64]
+    q_ms: NDArray[np.float64]
     noise_mv: NDArray[np.float64]
 
 
 def _st_levels(d: Delineation) -> tuple[NDArray[np.float64], ...]:
     fs = d.fs_hz
     x = d.filtered_mv
-    n = x.shape[-1]
+    n_leads, n = x.shape
     r = d.r_idx[d.dominant]
-    on = r + d.fiducials.qrs_on
-    j = r + d.fiducials.qrs_off
+    fid = d.fiducials
+    lead_off = np.asarray(fid.qrs_off_lead or (fid.qrs_off,) * n_leads, dtype=np.intp)
+    on = r + fid.qrs_on
+    j = r[None, :] + lead_off[:, None]  # (n_leads, n_beats): each lead's own J point
     b0, b1 = (round(s * fs) for s in _BASELINE_S)
     offs = [0, round(0.06 * fs), round(0.08 * fs)]
-    ok = (on - b0 >= 0) & (j + offs[-1] < n)
+    ok = (on - b0 >= 0) & (j.max(axis=0) + offs[-1] < n)
     if not ok.any():
         ok = np.ones_like(ok)
-    on, j = np.clip(on[ok], b0, n - 1), j[ok]
+    on, j = np.clip(on[ok], b0, n - 1), j[:, ok]
     base_idx = on[:, None] - np.arange(b1, b0 + 1)[None, :]
     base = x[:, base_idx].mean(axis=-1)  # (n_leads, n_beats)
-    levels = [np.median(x[:, np.clip(j + o, 0, n - 1)] - base, axis=1) for o in offs]
+    rows = np.arange(n_leads)[:, None]
+    levels = [np.median(x[rows, np.clip(j + o, 0, n - 1)] - base, axis=1) for o in offs]
     return levels[0], levels[1], levels[2]
+
+
+def _q_duration_ms(qrs_mv: NDArray[np.float64], fs_hz: float) -> NDArray[np.float64]:
+    """Initial negative deflection (Q / QS) duration per lead of a baseline-corrected QRS."""
+    out = np.zeros(qrs_mv.shape[0])
+    for k, q in enumerate(qrs_mv):  # one pass per lead (<= 15), vectorised within
+        big = np.flatnonzero(np.abs(q) > _WAVE_MIN_MV)
+        if big.size == 0 or q[big[0]] > 0:
+            continue  # starts with an R wave (or no wave at all)
+        first = int(big[0])
+        near = np.flatnonzero(q[:first] > -_Q_START_MV)
+        start = int(near[-1]) + 1 if near.size else 0
+        back = np.flatnonzero(q[first:] >= 0.0)
+        end = first + int(back[0]) if back.size else q.size
+        out[k] = (end - start) * 1000.0 / fs_hz
+    return out
 
 
 def _amplitudes(d: Delineation) -> dict[str, NDArray[np.float64]]:
@@ -199,6 +228,7 @@ def _amplitudes(d: Delineation) -> dict[str, NDArray[np.float64]]:
         "s_after_r_mv": s_after_r_mv,
         "r_time_ms": r_at * 1000.0 / fs,
         "s_time_ms": s_at * 1000.0 / fs,
+        "q_ms": _q_duration_ms(qrs, fs),
     }
 
 

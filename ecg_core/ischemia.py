@@ -23,6 +23,8 @@ __all__ = [
     "BbbType",
     "bbb_pattern",
     "contiguous_subset",
+    "q_wave_leads",
+    "q_wave_territory_leads",
     "sgarbossa_leads",
     "territories",
 ]
@@ -51,6 +53,88 @@ RECIPROCAL: dict[str, tuple[str, ...]] = {
     "posterior": ("V1", "V2", "V3"),
     "right": ("I", "aVL"),
 }
+
+
+#: 4th UDMI Q-wave criteria outside V2-V3: "any two leads of a contiguous lead grouping
+#: (I, aVL; V1-V6; II, III, aVF)" among I, II, aVL, aVF, V4-V6 (III and aVR not used).
+_Q_GROUPS: dict[str, tuple[str, ...]] = {
+    "lateral": ("I", "aVL"),
+    "anterior": ("V4", "V5", "V6"),
+    "inferior": ("II", "aVF"),
+}
+#: Leads of the territory in which ST-T evolution is read for each Q-wave group.
+_Q_TERRITORY: dict[str, tuple[str, ...]] = {
+    "anterior": ("V1", "V2", "V3", "V4", "V5", "V6"),
+    "lateral": ("I", "aVL", "V5", "V6"),
+    "inferior": ("II", "III", "aVF"),
+}
+
+
+def q_wave_leads(
+    q_ms: Mapping[str, float],
+    q_mv: Mapping[str, float],
+    r_mv: Mapping[str, float],
+    *,
+    v2_v3_q_ms: float,
+    q_min_ms: float,
+    q_min_mv: float,
+    qs_r_max_mv: float,
+) -> dict[str, frozenset[str]]:
+    """Pathological Q waves by the 4th UDMI criteria of prior MI, per territory.
+
+    V2-V3: any Q wave > ``v2_v3_q_ms`` or a QS complex in both V2 and V3. Other leads:
+    Q >= ``q_min_ms`` and >= ``q_min_mv`` deep, or QS, in any two leads of a contiguous
+    grouping (I, aVL; V4-V6; II, aVF). Thygesen et al. JACC 2018;72:2231, table of ECG
+    changes associated with prior MI.
+
+    Parameters
+    ----------
+    q_ms, q_mv, r_mv : mapping lead -> float
+        Initial negative deflection duration (ms) and depth (mV), and R height (mV).
+    v2_v3_q_ms, q_min_ms, q_min_mv, qs_r_max_mv : float
+        Criteria; a complex is QS when its R is below ``qs_r_max_mv``.
+
+    Returns
+    -------
+    dict of territory -> frozenset of leads
+        ``"anterior"``, ``"lateral"``, ``"inferior"`` with the leads meeting a criterion.
+
+    Examples
+    --------
+    >>> q = {"V2": 60.0, "V3": 50.0, "II": 0.0}
+    >>> d = {"V2": 0.8, "V3": 0.7, "II": 0.0}
+    >>> r = {"V2": 0.0, "V3": 0.01, "II": 1.0}
+    >>> q_wave_leads(q, d, r, v2_v3_q_ms=20, q_min_ms=30, q_min_mv=0.1, qs_r_max_mv=0.025)
+    {'anterior': frozenset({'V2', 'V3'})}
+    """
+
+    def qs(lead: str) -> bool:
+        return r_mv[lead] < qs_r_max_mv and q_ms[lead] > 0
+
+    out: dict[str, frozenset[str]] = {}
+    v23 = [x for x in ("V2", "V3") if x in q_ms]
+    anterior = {x for x in v23 if q_ms[x] > v2_v3_q_ms and not qs(x)}
+    if len(v23) == 2 and all(qs(x) for x in v23):
+        anterior.update(v23)
+    for name, group in _Q_GROUPS.items():
+        hit = {
+            x
+            for x in group
+            if x in q_ms and (qs(x) or (q_ms[x] >= q_min_ms and q_mv[x] >= q_min_mv))
+        }
+        if len(hit) >= 2:
+            if name == "anterior":
+                anterior |= hit
+            else:
+                out[name] = frozenset(hit)
+    if anterior:
+        out = {"anterior": frozenset(anterior), **out}
+    return out
+
+
+def q_wave_territory_leads(territory: str) -> tuple[str, ...]:
+    """Leads in which the ST-T of a Q-wave territory is read (``q_wave_leads`` keys)."""
+    return _Q_TERRITORY[territory]
 
 
 def contiguous_subset(leads: Collection[str]) -> frozenset[str]:

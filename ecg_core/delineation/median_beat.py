@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.ndimage import uniform_filter1d
 
 from ecg_core.delineation.preprocess import spatial_velocity
 
@@ -50,6 +51,11 @@ class DelineationParams:
         Smallest P-wave component amplitude accepted as a P wave, mV.
     t_lead_min_mv : float
         A lead whose T wave is smaller than this takes the global T fiducials, mV.
+    lead_off_frac : float
+        Fraction of a lead's own (QRS slope peak - floor) under which that lead's QRS
+        has ended (its own J point, never before the global QRS offset).
+    lead_off_max_s : float
+        A lead's J point is at most this long after the global QRS offset, s.
     """
 
     qrs_on_frac: float = 0.07
@@ -59,6 +65,8 @@ class DelineationParams:
     p_frac: float = 0.12
     p_min_mv: float = 0.03
     t_lead_min_mv: float = 0.05
+    lead_off_frac: float = 0.10
+    lead_off_max_s: float = 0.04
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,9 @@ class Fiducials:
 
     ``None`` when the wave was not found (P absent, T not found). ``t_peak_lead`` and
     ``t_off_lead`` hold each lead's own T peak and offset (the global ones where a lead's
-    T wave is too small to delineate), empty when no T wave was found.
+    T wave is too small to delineate), empty when no T wave was found. ``qrs_off_lead``
+    holds each lead's own QRS end (J point): the first point at or after the global QRS
+    offset where that lead's slope has settled, at most ``lead_off_max_s`` later.
     """
 
     qrs_on: int
@@ -80,6 +90,7 @@ class Fiducials:
     p_amp_mv: float = 0.0
     t_peak_lead: tuple[int, ...] = ()
     t_off_lead: tuple[int, ...] = ()
+    qrs_off_lead: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,33 @@ def _qrs_bounds(
     cand = np.flatnonzero(below_off)
     off = r_pos + int(cand[0]) if cand.size else hi - 1
     return on, off
+
+
+def _lead_qrs_ends(
+    beat_mv: NDArray[np.float64], on: int, off: int, fs_hz: float, prm: DelineationParams
+) -> NDArray[np.intp]:
+    """Each lead's J point: its slope stays under its own threshold from there on.
+
+    The global offset ends the QRS of the lead that ends first only when all leads end
+    together; a lead whose terminal QRS is still returning to the ST level (e.g. a slow
+    terminal S) would be measured on the QRS, not the ST segment.
+    """
+    d = np.abs(np.diff(beat_mv, axis=-1, prepend=beat_mv[:, :1])) * fs_hz
+    d = uniform_filter1d(d, max(1, int(0.008 * fs_hz)), axis=-1)
+    vmax = d[:, on : off + 1].max(axis=1)
+    floor = np.percentile(d, 10, axis=1)
+    thr = floor + prm.lead_off_frac * (vmax - floor)
+    run = max(2, round(prm.run_s * fs_hz))
+    cap = int(prm.lead_off_max_s * fs_hz)
+    seg = d[:, off : min(d.shape[1], off + cap + run)] < thr[:, None]
+    c = np.concatenate([np.zeros((seg.shape[0], 1), np.int64), np.cumsum(seg, axis=1)], axis=1)
+    m = seg.shape[1] - run + 1
+    if m <= 0:
+        return np.full(beat_mv.shape[0], off, dtype=np.intp)
+    settled = (c[:, run : run + m] - c[:, :m]) == run
+    first = np.where(settled.any(axis=1), np.argmax(settled, axis=1), min(cap, m - 1))
+    out: NDArray[np.intp] = (off + first).astype(np.intp)
+    return out
 
 
 def _principal(segment: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -380,6 +418,7 @@ def delineate_beat(
         prev_t_end = (t_off if t_off is not None else r_pos + int(0.6 * rr)) - rr
         earliest = prev_t_end + int(0.02 * fs_hz)
     p_on, p_peak, p_off, p_amp = _p_wave(beat_mv, on, earliest, fs_hz, prm, noise_mv)
+    lead_off = _lead_qrs_ends(beat_mv, on, off, fs_hz, prm)
 
     def rel(i: int | None) -> int | None:
         return None if i is None else i - r_pos
@@ -395,4 +434,5 @@ def delineate_beat(
         p_amp_mv=p_amp,
         t_peak_lead=tuple(i - r_pos for i in t_peak_lead),
         t_off_lead=tuple(i - r_pos for i in t_off_lead),
+        qrs_off_lead=tuple(int(i) - r_pos for i in lead_off),
     )

@@ -16,6 +16,8 @@ from ecg_core.ischemia import (
     BbbEvidence,
     bbb_pattern,
     contiguous_subset,
+    q_wave_leads,
+    q_wave_territory_leads,
     sgarbossa_leads,
     territories,
 )
@@ -107,8 +109,28 @@ def _lvh(f: TwelveLeadFeatures, rule: Rule) -> bool:
     return sokolow >= rule.param("lvh_sokolow_mv")
 
 
+#: Leads where an inverted T wave is a normal finding (aVR always, III and V1 often;
+#: AHA/ACCF/HRS 2009 part VI, Wagner et al. Circulation 2009;119:e262): not counted as
+#: ischaemic T inversion.
+_T_NORMALLY_INVERTED = frozenset({"aVR", "III", "V1"})
+
+
 def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """STEMI (4th UDMI): new ST elevation at J in >= 2 contiguous leads."""
+    """Suspected acute MI; ``params.criterion`` names the pattern the rule reads.
+
+    ``"st_elevation"`` (default): 4th UDMI new ST elevation at J in >= 2 contiguous
+    leads. ``"q_wave_t_inversion"``: evolving Q-wave MI (see :func:`_q_wave_mi`).
+    """
+    criterion = str(rule.params.get("criterion", "st_elevation"))
+    if criterion == "q_wave_t_inversion":
+        return _q_wave_mi(ctx, rule, profile)
+    if criterion != "st_elevation":
+        from models.errors import RuleProfileError
+
+        raise RuleProfileError(
+            f"rule {rule.id!r}: criterion must be 'st_elevation' or 'q_wave_t_inversion', "
+            f"got {criterion!r}"
+        )
     f = _features(ctx)
     if f is None:
         return []
@@ -172,6 +194,66 @@ def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             ),
         )
     ]
+
+
+def _q_wave_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
+    """Evolving Q-wave MI: pathological Q waves with ischaemic T inversion, same territory.
+
+    Q waves by the 4th UDMI criteria (Thygesen et al. JACC 2018;72:2231) and, in the
+    leads of the same territory, T inversion > ``t_inversion_mv`` in >= 2 contiguous
+    leads (the 4th UDMI ischaemic T-inversion amplitude; aVR, III and V1 not counted).
+    Q waves followed by T inversion over the infarct are the evolving phase of a
+    transmural infarction (AHA/ACCF/HRS 2009 part VI, Wagner et al. Circulation
+    2009;119:e262); the age of the infarct cannot be told from one ECG, so the finding
+    asks for comparison with a previous one. Not applied with QRS >= ``qrs_max_ms``
+    (bundle-branch block / paced: Q waves and ST-T are not interpretable).
+    """
+    f = _features(ctx)
+    if f is None or f.measures.qrs_ms >= rule.param("qrs_max_ms"):
+        return []
+    q = q_wave_leads(
+        _diag_leads(f, "q_ms"),
+        _diag_leads(f, "q_mv"),
+        _diag_leads(f, "r_mv"),
+        v2_v3_q_ms=rule.param("v2_v3_q_ms"),
+        q_min_ms=rule.param("q_min_ms"),
+        q_min_mv=rule.param("q_min_mv"),
+        qs_r_max_mv=rule.param("qs_r_max_mv"),
+    )
+    t = _diag_leads(f, "t_mv")
+    thr = rule.param("t_inversion_mv")
+    for territory, q_leads in q.items():
+        inverted = {
+            x
+            for x in q_wave_territory_leads(territory)
+            if x in t and x not in _T_NORMALLY_INVERTED and t[x] < -thr
+        }
+        t_hit = contiguous_subset(inverted)
+        if not t_hit:
+            continue
+        qd, td = _diag_leads(f, "q_ms"), {k: t[k] for k in t_hit}
+        return [
+            _finding(
+                rule,
+                profile,
+                leads=sorted(q_leads | t_hit, key=_lead_order),
+                value=round(min(td.values()), 3),
+                threshold=-thr,
+                evidence={
+                    "criterion": "Q waves + T inversion (evolving Q-wave MI)",
+                    "territory": territory,
+                    "q_ms": {k: round(qd[k], 1) for k in sorted(q_leads, key=_lead_order)},
+                    "t_mv": {k: round(v, 3) for k, v in sorted(td.items())},
+                },
+                message=(
+                    f"suspected evolving {territory} Q-wave MI: pathological Q/QS in "
+                    f"{', '.join(sorted(q_leads, key=_lead_order))} with T inversion "
+                    f"{_fmt(t, t_hit)} mV; no ST elevation meeting the STEMI criteria; "
+                    "age undetermined: compare with a previous ECG"
+                ),
+            )
+        ]
+    return []
 
 
 def _secondary_repol(f: TwelveLeadFeatures, rule: Rule) -> frozenset[str] | None:

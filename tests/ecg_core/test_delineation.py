@@ -81,3 +81,23 @@ def test_padding_shifts_fiducials(samples_dir: Path, pad_s: float) -> None:
     ia = np.searchsorted(a.r_idx + pad, common)
     ib = np.searchsorted(b.r_idx, common)
     assert np.abs((a.qrs_on_idx[ia] + pad) - b.qrs_on_idx[ib]).max() <= 2
+
+
+@pytest.mark.parametrize("name", ["ludb1", "ludb7"])
+def test_lead_j_points_match_each_leads_annotation(samples_dir: Path, name: str) -> None:
+    # Given a LUDB sample record / When delineated
+    x, fs = _ludb(samples_dir, name)
+    d = delineate_record(x, fs_hz=fs)
+    fid = d.fiducials
+    lead_off = np.array(fid.qrs_off_lead)
+    # Then each lead's J point is at or after the global QRS end, by at most 40 ms
+    assert lead_off.shape == (12,)
+    assert np.all(lead_off >= fid.qrs_off)
+    assert np.all(lead_off <= fid.qrs_off + 0.04 * fs)
+    # and lies within 25 ms of that lead's annotated QRS offset (median over beats)
+    leads = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
+    for k, lead in enumerate(leads):
+        ref = _ref(samples_dir, name, lead, "N")
+        near = [np.argmin(np.abs(d.r_idx - pk)) for pk in ref[:, 1]]
+        err = (d.r_idx[near] + lead_off[k] - ref[:, 2]) * 1000.0 / fs
+        assert abs(float(np.median(err))) < 25.0, (lead, err)

@@ -93,3 +93,63 @@ def test_normal_record_has_no_ischaemia(samples_dir: Path, name: str) -> None:
     assert m.qtc_ms is not None
     assert "axis_deg" in m.extra
     assert len(m.st_mv) == 12
+
+
+_Q_KW = {"v2_v3_q_ms": 20.0, "q_min_ms": 30.0, "q_min_mv": 0.1, "qs_r_max_mv": 0.025}
+
+
+def test_q_wave_criteria_follow_the_4th_udmi() -> None:
+    from ecg_core.ischemia import q_wave_leads
+
+    # Given a QS complex in V2 only (V3 has an R wave and no Q): not a V2-V3 criterion
+    q = {"V2": 50.0, "V3": 0.0, "II": 32.0, "aVF": 35.0, "I": 25.0, "aVL": 40.0}
+    depth = {"V2": 0.9, "V3": 0.0, "II": 0.15, "aVF": 0.12, "I": 0.2, "aVL": 0.3}
+    r = {"V2": 0.0, "V3": 0.5, "II": 0.8, "aVF": 0.6, "I": 0.5, "aVL": 0.4}
+    got = q_wave_leads(q, depth, r, **_Q_KW)
+    # Then inferior Q >= 30 ms and >= 0.1 mV in II and aVF counts; lateral needs I too
+    assert got == {"inferior": frozenset({"II", "aVF"})}
+    # Given QS in both V2 and V3, or any Q > 20 ms in V3: anterior criterion met
+    assert q_wave_leads({**q, "V3": 40.0}, depth, {**r, "V3": 0.0}, **_Q_KW)["anterior"] == {
+        "V2",
+        "V3",
+    }
+    assert "V3" in q_wave_leads({**q, "V3": 22.0}, depth, r, **_Q_KW)["anterior"]
+    # A shallow (< 0.1 mV) inferior Q is not pathological
+    shallow = q_wave_leads(q, {**depth, "aVF": 0.05}, r, **_Q_KW)
+    assert "inferior" not in shallow
+
+
+def test_evolving_anterior_q_wave_mi_on_ludb7(samples_dir: Path) -> None:
+    # Given LUDB 7 (labelled STEMI anterior/septal/lateral/apical): Q waves V2-V3, T
+    # inversion V4-V6 / I / aVL, ST elevation below the 4th UDMI thresholds
+    from ingest.readers import read_record
+
+    result = analyze_record(read_record(samples_dir / "ludb7.hea"), profile=load_profile())
+    mi = [f for f in result.findings if f.code == "ACUTE_MI"]
+    # Then the evolving Q-wave rule fires, anterior, and says which criterion it used
+    assert len(mi) == 1
+    assert mi[0].rule == "stemi-evolving-q-wave"
+    assert mi[0].evidence["territory"] == "anterior"
+    assert mi[0].evidence["criterion"].startswith("Q waves + T inversion")
+    assert all(v < -0.1 for v in mi[0].evidence["t_mv"].values())
+    assert "previous ECG" in mi[0].message
+    # and the guideline ST-elevation rule does not (no lead meets it)
+    st_j = result.measurements.extra["st_j_mv"]
+    assert max(st_j[x] for x in ("V1", "V2", "V3", "V4")) < 0.1
+
+
+def test_unknown_acute_mi_criterion_is_a_profile_error(samples_dir: Path) -> None:
+    from ingest.readers import read_record
+    from models.errors import RuleProfileError
+    from models.profile import RuleProfile
+
+    prof = load_profile()
+    rules = [
+        r.model_copy(update={"params": {**r.params, "criterion": "hyperacute"}})
+        if r.id == "stemi-evolving-q-wave"
+        else r
+        for r in prof.rules
+    ]
+    bad = RuleProfile.model_validate({**prof.model_dump(), "rules": rules})
+    with pytest.raises(RuleProfileError, match="criterion"):
+        analyze_record(read_record(samples_dir / "ludb7.hea"), profile=bad)
