@@ -8,8 +8,8 @@ Topology (declared idempotently at start-up by :func:`declare_topology`)::
     (default exchange) --> [ecg.records]  quorum, DLX ecg.dlx, delivery limit
     ecg.dlx (fanout)   --> [ecg.dead]     quorum
     ecg.results (topic) result.critical --> [ecg.alerts], [ecg.review]
-                        result.abnormal, result.unanalysable --> [ecg.review]
-                        result.normal --> (no queue: the result is in the database)
+                        result.abnormal, result.unanalysable, result.revised --> [ecg.review]
+                        result.normal, result.reanalysed --> (no queue: stored only)
 
 Messages are persistent JSON bodies carrying ids only (claim check), published with
 confirms and ``mandatory`` (an unroutable message is an error, except result.normal).
@@ -59,7 +59,9 @@ RESULT_ROUTES: dict[str, tuple[QueueKey, ...]] = {
     "result.critical": ("alerts", "review"),
     "result.abnormal": ("review",),
     "result.unanalysable": ("review",),
+    "result.revised": ("review",),  # re-analysis: a critical value gone, or held result differs
     "result.normal": (),
+    "result.reanalysed": (),  # re-analysis with nothing clinically new (stored only)
 }
 #: Broker-side backstop: a message returned this many times (e.g. it kills its worker
 #: every time) is dead-lettered by RabbitMQ itself. The worker's own limit

@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.messaging import Broker, Route
+from ingest.messaging import RESULT_ROUTES, Broker, Route
 from models.db import Alert, InboxEntry, OutboxMessage, Record, ReviewItem, new_id, utcnow
 from models.errors import PipelineError
 
@@ -147,7 +147,7 @@ def recover_unfinished(session: Session) -> int:
             OutboxMessage.sent_at.is_not(None),
             OutboxMessage.exchange == "results",
             OutboxMessage.routing_key.in_(
-                ["result.critical", "result.abnormal", "result.unanalysable"]
+                [key for key, queues in RESULT_ROUTES.items() if "review" in queues]
             ),
             OutboxMessage.message_id.not_in(reviewed)
             | (

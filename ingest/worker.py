@@ -5,9 +5,11 @@ For each message (``{"record_id": ...}``, message id = outbox id):
 1. one transaction: skip if the inbox already holds the message id; else mark the record
    ``analysing`` and count the attempt;
 2. the analysis runs in a process pool (the connection thread keeps heartbeats going);
-3. one transaction: result row (replacing an older one on reprocess), record status,
-   inbox row (``UNIQUE(message_id)``) and the outbox row of the result message; then ack
-   through the connection (``add_callback_threadsafe``).
+3. one transaction: result row, record status, inbox row (``UNIQUE(message_id)``) and
+   the outbox row of the result message; then ack through the connection
+   (``add_callback_threadsafe``). On a re-analysis (``ecg reprocess``) the previous
+   result moves to ``results_history``, or, when a reviewer signed the report, the new
+   result is held there instead; :mod:`ingest.reanalysis` decides, and who is alerted.
 
 A record the readers or the analyser reject (:class:`~models.errors.InputError`,
 :class:`~models.errors.AnalysisError`) becomes ``needs_review`` and is published as
@@ -41,7 +43,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.blobstore import BlobStore, FileRef
 from ingest.messaging import Broker, Delivery
 from ingest.outbox import enqueue
-from models.db import DeadLetter, InboxEntry, Record, Result, utcnow
+from ingest.reanalysis import critical_codes, decide, route_for
+from models.db import DeadLetter, InboxEntry, Record, Result, ResultHistory, ReviewItem, utcnow
 from models.errors import AnalysisError, InputError
 from models.profile import RecordingType, RuleProfile, load_profile
 from models.settings import Settings
@@ -127,19 +130,43 @@ def load_analyser(spec: str | None) -> AnalyseFn:
     return fn
 
 
-def route_for(result: dict[str, Any]) -> tuple[str, str]:
-    """Routing key and severity of a result.
+def _is_signed(session: Session, record_id: str) -> bool:
+    """True when a reviewer has signed a report on this record."""
+    signed = session.scalar(
+        select(ReviewItem.id)
+        .where(ReviewItem.record_id == record_id, ReviewItem.status == "signed")
+        .limit(1)
+    )
+    return signed is not None
 
-    ``result.critical`` if critical, ``result.unanalysable`` if unanalysable,
-    ``result.abnormal`` if any finding is abnormal, else ``result.normal``.
-    """
-    if result.get("critical"):
-        return "result.critical", "critical"
-    if result.get("unanalysable"):
-        return "result.unanalysable", "unanalysable"
-    if any(f.get("severity") == "abnormal" for f in result.get("findings", [])):
-        return "result.abnormal", "abnormal"
-    return "result.normal", "normal"
+
+def _held(session: Session, row: Result) -> list[dict[str, Any]]:
+    """Results held beside the current (signed) result, oldest first."""
+    return list(
+        session.scalars(
+            select(ResultHistory.result_json)
+            .where(
+                ResultHistory.record_id == row.record_id,
+                ResultHistory.kind == "held",
+                ResultHistory.version == row.version,
+            )
+            .order_by(ResultHistory.id)
+        )
+    )
+
+
+def _history(row: Result, kind: str, message_id: str) -> ResultHistory:
+    return ResultHistory(
+        record_id=row.record_id,
+        result_id=row.id,
+        version=row.version,
+        kind=kind,
+        result_json=row.result_json,
+        severity=row.severity,
+        analysis_version=row.analysis_version,
+        analysed_at=row.created_at,
+        message_id=message_id,
+    )
 
 
 def _pool_init() -> None:
@@ -344,44 +371,67 @@ class Worker:
         self.processed += 1
 
     def _store_result(self, delivery: Delivery, record_id: str, result: dict[str, Any]) -> None:
-        routing_key, severity = route_for(result)
-
         def apply(session: Session) -> None:
             rec = session.get(Record, record_id)
             assert rec is not None
             row = session.scalar(select(Result).where(Result.record_id == record_id))
             version = str(result.get("analysis_version", "unknown"))
+            signed = row is not None and _is_signed(session, record_id)
+            compare_with = row.result_json if row else None
+            alerted: frozenset[str] = frozenset()
+            if row is not None and signed:  # compare with the newest held re-analysis
+                held_rows = _held(session, row)
+                alerted = critical_codes(row.result_json).union(
+                    *(critical_codes(h) for h in held_rows)
+                )
+                compare_with = held_rows[-1] if held_rows else row.result_json
+            decision = decide(compare_with, result, signed=signed, alerted=alerted)
             if row is None:
                 row = Result(
                     record_id=record_id,
                     result_json=result,
-                    severity=severity,
+                    severity=decision.severity,
                     analysis_version=version,
+                    version=1,
                 )
                 session.add(row)
-            else:  # reprocess: the newest analysis replaces the old one
+                session.flush()
+            elif decision.replace:  # re-analysis: keep the old result as history
+                session.add(_history(row, "superseded", delivery.message_id))
                 row.result_json = result
-                row.severity = severity
+                row.severity = decision.severity
                 row.analysis_version = version
                 row.created_at = utcnow()
-            session.flush()
-            rec.status = "needs_review" if severity == "unanalysable" else "done"
-            rec.analysis_version = version
+                row.version += 1
+            else:  # a signed report is never replaced: hold the new result beside it
+                held = Result(
+                    id=row.id,
+                    record_id=record_id,
+                    result_json=result,
+                    severity=decision.severity,
+                    analysis_version=version,
+                    created_at=utcnow(),
+                    version=row.version,
+                )
+                session.add(_history(held, "held", delivery.message_id))
+            current = row.severity
+            rec.status = "needs_review" if current == "unanalysable" else "done"
+            rec.analysis_version = version  # newest analysis run (current or held)
             rec.error = None
-            codes = [
-                f["code"] for f in result.get("findings", []) if f.get("severity") == "critical"
-            ]
             enqueue(
                 session,
                 "results",
-                routing_key,
+                decision.routing_key,
                 {
                     "record_id": record_id,
                     "clinic_id": rec.clinic_id,
                     "result_id": row.id,
-                    "severity": severity,
+                    "severity": decision.severity,
                     "status": rec.status,
-                    "codes": codes,
+                    "codes": list(decision.codes),
+                    "new_codes": list(decision.new_codes),
+                    "result_version": row.version,
+                    "held": not decision.replace,
                 },
             )
 

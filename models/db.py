@@ -9,7 +9,12 @@ a new table is a new migration. Tables:
     One uploaded recording: owner clinic, content hash, files (blob manifest), metadata,
     ``status`` (queued -> analysing -> done | needs_review | failed), attempts and error.
 ``results``
-    The stored :class:`models.result.AnalysisResult` JSON, one per record.
+    The current :class:`models.result.AnalysisResult` JSON, one per record, with a
+    ``version`` counting the analyses applied to it (1 = the first).
+``results_history``
+    Results that are not current (migration ``0003``): ``superseded`` rows are earlier
+    results replaced by a re-analysis; ``held`` rows are re-analyses of a record whose
+    report a reviewer has signed, kept here because a signed report is never replaced.
 ``outbox``
     Messages to publish, written in the same transaction as the state change that
     caused them; the relay publishes them and sets ``sent_at`` after the broker confirm.
@@ -61,6 +66,7 @@ __all__ = [
     "Record",
     "RecordStatus",
     "Result",
+    "ResultHistory",
     "ReviewItem",
     "make_engine",
     "make_sessionmaker",
@@ -149,6 +155,31 @@ class Result(Base):
     severity: Mapped[str] = mapped_column(String(20))
     analysis_version: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ResultHistory(Base):
+    """A result that is not (or no longer) the record's current one.
+
+    ``kind`` is ``superseded`` (an earlier result, replaced by a re-analysis) or
+    ``held`` (a re-analysis of a record with a signed report; the signed result stays
+    current and this one is kept for the reviewer to see).
+    """
+
+    __tablename__ = "results_history"
+    __table_args__ = (Index("ix_results_history_record", "record_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"))
+    result_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    result_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    severity: Mapped[str] = mapped_column(String(20))
+    analysis_version: Mapped[str] = mapped_column(String(40))
+    analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OutboxMessage(Base):

@@ -1,9 +1,10 @@
 """Minimal review consumer: the reviewer worklist, one row per result needing a human.
 
 Consumes ``ecg.review`` (``result.critical``, ``result.abnormal``,
-``result.unanalysable``). Idempotent by message id (``review_items.message_id`` is
-UNIQUE). Table ``review_items``: ``message_id``, ``record_id``, ``clinic_id``,
-``severity``, ``urgency`` (0 critical, 1 unanalysable or failed, 2 abnormal; lower is
+``result.unanalysable``, ``result.revised``). Idempotent by message id
+(``review_items.message_id`` is UNIQUE). Table ``review_items``: ``message_id``,
+``record_id``, ``clinic_id``, ``severity``, ``urgency`` (0 critical, 1 unanalysable or
+failed, or a re-analysis that revised a critical or signed result, 2 abnormal; lower is
 more urgent), ``status`` (``open``), ``created_at``.
 """
 
@@ -18,12 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from ingest.messaging import Delivery, QueueKey
 from models.db import ReviewItem
 
-__all__ = ["URGENCY", "ReviewConsumer"]
+__all__ = ["REVISED_URGENCY", "URGENCY", "ReviewConsumer"]
 
 log = logging.getLogger(__name__)
 
 #: Worklist urgency by result severity (0 = first).
 URGENCY: dict[str, int] = {"critical": 0, "unanalysable": 1, "abnormal": 2}
+#: A re-analysis that dropped a critical value or disagrees with a signed report.
+REVISED_URGENCY = 1
 
 
 class ReviewConsumer:
@@ -47,7 +50,10 @@ class ReviewConsumer:
                         record_id=str(body["record_id"]),
                         clinic_id=str(body["clinic_id"]),
                         severity=severity,
-                        urgency=URGENCY.get(severity, 2),
+                        urgency=min(
+                            URGENCY.get(severity, 2),
+                            REVISED_URGENCY if delivery.routing_key == "result.revised" else 2,
+                        ),
                     )
                 )
             self.stored += 1

@@ -1,7 +1,8 @@
 """Upload intake (synchronous, runs in a thread): stage files, validate, store, commit.
 
 Order: spool parts to a private temp dir while hashing -> return the existing record for
-a repeated file or Idempotency-Key -> validate with the readers (cheap for large files)
+a repeated file or Idempotency-Key -> validate with the readers
+(:func:`ingest.readers.validate_record_files`: header and file sizes, no signal decode)
 -> store blobs (content-addressed) -> one transaction: record row + outbox row. A
 rejected upload leaves nothing behind: the temp dir goes, new blobs are removed again.
 """
@@ -79,36 +80,23 @@ def _safe_name(raw: str | None) -> str:
 
 
 def _primary(staged: list[_Staged]) -> _Staged:
-    if len(staged) == 1:
-        return staged[0]
-    headers = [s for s in staged if s.name.lower().endswith(".hea")]
-    if len(headers) != 1:
-        raise InputError(
-            f"{len(staged)} files uploaded ({', '.join(s.name for s in staged)}): several "
-            "files form one record only for WFDB, with exactly one .hea header"
-        )
-    return headers[0]
+    from ingest.readers.validate import primary_file
+
+    chosen = primary_file([s.path for s in staged])
+    return next(s for s in staged if s.path == chosen)
 
 
-def _validate(primary: Path, total_bytes: int, full_read_bytes: float) -> str:
-    """Check the upload is a readable ECG record; returns the format name.
+def _validate(staged: list[_Staged], full_read_bytes: float) -> str:
+    """Check the upload is a readable ECG record; returns the source format name.
 
-    Small uploads are read fully; large ones (Holter) get a format and structure check
-    only, the full read happens in the worker.
+    WFDB and EDF/BDF get a structural check (header, sample count, file sizes) and are
+    never decoded here: the worker's full read is the final word. Other formats are
+    single files read in full up to ``full_read_bytes`` (format check only above).
     """
-    from ingest.readers import detect_format, read_record
+    from ingest.readers import validate_record_files
 
-    if total_bytes <= full_read_bytes:
-        return read_record(primary).source_format
-    fmt = detect_format(primary)
-    if fmt == "wfdb":
-        from ingest.readers import wfdb_reader
-
-        check = getattr(wfdb_reader, "_check_file_sizes", None)
-        read_header = getattr(wfdb_reader, "_read_header", None)
-        if callable(check) and callable(read_header):
-            check(read_header(primary), primary)
-    return fmt
+    info = validate_record_files([s.path for s in staged], full_read_max_bytes=full_read_bytes)
+    return info.format
 
 
 class Intake:
@@ -145,7 +133,7 @@ class Intake:
             existing = self._existing(clinic_id, content, idempotency_key)
             if existing is not None:
                 return existing
-            fmt = _validate(primary.path, sum(s.size for s in staged), self._full_read_bytes)
+            fmt = _validate(staged, self._full_read_bytes)
             new_blobs = [s.sha256 for s in staged if self._blobs.put_file(s.path, s.sha256)]
             try:
                 return self._commit(clinic_id, staged, primary, content, fmt, meta, idempotency_key)

@@ -5,6 +5,8 @@ Public interface
 - :func:`read_record` -- one file (or WFDB base name) to a validated record.
 - :func:`detect_format` -- the format name a file's content matches.
 - :func:`iter_record_paths` -- the records in a file, base name or directory.
+- :func:`validate_record_files` -- a cheap structural check of a record's files
+  (format, fs, leads, samples, duration; see :mod:`ingest.readers.validate`).
 
 Every failure is an :class:`~models.errors.InputError` subclass whose message starts
 with the file path; library errors are translated with ``from exc``.
@@ -25,12 +27,14 @@ from models.record import EcgRecord, Unit
 __all__ = [
     "ReadOptions",
     "Reader",
+    "RecordInfo",
     "detect_format",
     "get_reader",
     "iter_record_paths",
     "read_record",
     "reader_names",
     "resolve_record_path",
+    "validate_record_files",
 ]
 
 #: Files in a directory that are never records (documentation, licences, label tables).
@@ -217,3 +221,6 @@ def iter_record_paths(path: str | Path) -> list[Path]:
     if not p.exists():
         raise InputError(f"{p}: no such file or directory")
     return [p]
+
+
+from ingest.readers.validate import RecordInfo, validate_record_files  # noqa: E402

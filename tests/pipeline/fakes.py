@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from ecg_core import ANALYSIS_VERSION
@@ -62,3 +64,31 @@ def crash(job: AnalysisJob) -> dict[str, Any]:
 def corrupt(job: AnalysisJob) -> dict[str, Any]:
     """The full read finds the record unreadable."""
     raise CorruptRecordError(f"{job.primary_file}: injected corrupt signal")
+
+
+def scripted(job: AnalysisJob) -> dict[str, Any]:
+    """A result scripted per record in the JSON file ``ECG_FAKE_SCRIPT``.
+
+    The file maps a record id, a file's SHA-256 (known before the upload) or ``"*"``
+    to ``{"critical": [codes], "abnormal": [codes], "version": "x.y.z"}``; tests
+    rewrite it to play an algorithm change.
+    """
+    script = json.loads(Path(os.environ["ECG_FAKE_SCRIPT"]).read_text())
+    keys = [job.record_id, *(str(f["sha256"]) for f in job.files), "*"]
+    entry = next((script[k] for k in keys if k in script), {})
+    findings = [
+        Finding(code=c, severity="critical", rule="fake") for c in entry.get("critical", [])
+    ]
+    findings += [
+        Finding(code=c, severity="abnormal", rule="fake") for c in entry.get("abnormal", [])
+    ]
+    result = AnalysisResult(
+        record_id=job.record_id,
+        fs_hz=500.0,
+        duration_s=10.0,
+        leads=["II"],
+        findings=findings,
+        critical=bool(entry.get("critical")),
+        analysis_version=str(entry.get("version", ANALYSIS_VERSION)),
+    )
+    return result.model_dump(mode="json")
