@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.messaging import AmqpBroker, Names  # noqa: E402
+from ingest.testing import ECG, Stack, variant_files  # noqa: E402
 from models.db import Result  # noqa: E402
-from tests.pipeline.stack import ECG, Stack, variant_files  # noqa: E402
 
 AMQP = os.environ.get("ECG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PG = os.environ.get("ECG_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -75,7 +75,7 @@ def scripted(job: AnalysisJob) -> dict[str, Any]:
     """
     script = json.loads(Path(os.environ["ECG_FAKE_SCRIPT"]).read_text())
     keys = [job.record_id, *(str(f["sha256"]) for f in job.files), "*"]
-    entry = next((script[k] for k in keys if k in script), {})
+    entry: dict[str, Any] = next((script[k] for k in keys if k in script), {})
     findings = [
         Finding(code=c, severity="critical", rule="fake") for c in entry.get("critical", [])
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ def runtime(embedded_settings: Settings) -> Iterator[Runtime]:
     rt.engine.dispose()
 
 
-def _serve(runtime: Runtime) -> Iterator[HttpClient]:
+def _serve(runtime: Runtime) -> Generator[HttpClient]:
     service = Service(runtime, roles=("api",), api_port=free_port()).start()
     try:
         with HttpClient(base_url=service.api_url, timeout=60) as client:

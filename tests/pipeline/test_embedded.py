@@ -10,11 +10,11 @@ import pytest
 from ingest.inproc_queue import InprocBroker
 from ingest.messaging import Delivery
 from ingest.service import Service, free_port
+from ingest.testing import Stack, variant_files
 from models.db import DeadLetter, ReviewItem
 from models.errors import PipelineError
 from models.settings import Settings
 from tests.pipeline import fakes
-from tests.pipeline.stack import Stack, variant_files
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def embedded(tmp_path: Path) -> Iterator[Stack]:
 def _start(stack: Stack, **kw: object) -> Service:
     stack.service.stop(timeout_s=2)
     stack.service = Service(stack.runtime, api_port=free_port(), **kw).start()  # type: ignore[arg-type]
-    stack.client.base_url = stack.service.api_url  # type: ignore[assignment]
+    stack.client.base_url = stack.service.api_url
     return stack.service
 
 

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from ingest.messaging import AmqpBroker, Names
+from ingest.testing import Stack, variant_files
 from ingest.worker import route_for
 from models.db import DeadLetter, InboxEntry, Record, Result, ReviewItem
 from models.result import AnalysisResult
 from tests.pipeline.conftest import close_all_amqp_connections
 from tests.pipeline.ledger import settled_ledger
-from tests.pipeline.stack import Stack, variant_files
 
 pytestmark = [pytest.mark.broker, pytest.mark.db]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ingest.messaging import Names
+from ingest.testing import Stack, variant_files
 from tests.pipeline.conftest import close_all_amqp_connections
 from tests.pipeline.ledger import settled_ledger
-from tests.pipeline.stack import Stack, variant_files
 
 pytestmark = [pytest.mark.broker, pytest.mark.db]
 

@@ -20,10 +20,10 @@ from ingest.messaging import Names
 from ingest.reanalysis import decide
 from ingest.reprocess import Criteria, parse_version, progress_of, requeue, select_records
 from ingest.service import Service, free_port
+from ingest.testing import Stack, variant_files
 from models.db import Alert, Record, Result, ResultHistory, ReviewItem
 from models.errors import InputError
 from tests.pipeline import fakes
-from tests.pipeline.stack import Stack, variant_files
 
 NEW = "9.0.0"
 
@@ -198,7 +198,7 @@ def test_reprocess_embedded(embedded: Stack, script: Script, samples_dir: Path) 
     embedded.service = Service(
         embedded.runtime, api_port=free_port(), analyse=fakes.scripted, use_processes=False
     ).start()
-    embedded.client.base_url = embedded.service.api_url  # type: ignore[assignment]
+    embedded.client.base_url = embedded.service.api_url
     _scenario(embedded, script, samples_dir, timeout_s=60)
 
 
@@ -211,7 +211,7 @@ def test_reprocess_cli_dry_run_and_wait(
     embedded.service = Service(
         embedded.runtime, api_port=free_port(), analyse=fakes.scripted, use_processes=False
     ).start()
-    embedded.client.base_url = embedded.service.api_url  # type: ignore[assignment]
+    embedded.client.base_url = embedded.service.api_url
     rid = embedded.upload(variant_files(samples_dir, "A00001", "cli"))
     assert embedded.wait_terminal([rid], 30)[rid] == "done"
     monkeypatch.setenv("ECG_DATA_DIR", str(embedded.settings.data_dir))

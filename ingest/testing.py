@@ -1,7 +1,8 @@
-"""A full multi-process stack for fault tests and the benchmark.
+"""A full pipeline stack for the pipeline tests and ``bench/pipeline_bench.py``.
 
 In this process: API (uvicorn thread), outbox relay and the alerts/review consumers
-against RabbitMQ and PostgreSQL. Workers are real ``ecg worker`` subprocesses (killable).
+(RabbitMQ + PostgreSQL, or embedded). Workers are real ``ecg worker`` subprocesses
+(killable). Not used by the service itself.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import httpx
 from sqlalchemy import func, select
 
 from ingest.api.security import create_clinic
-from ingest.service import Runtime, Service, build_runtime, free_port
+from ingest.service import Role, Runtime, Service, build_runtime, free_port
 from models.db import TERMINAL_STATUSES, Record
 from models.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ECG", "ROOT", "Stack", "variant_files"]
+
+ROOT = Path(__file__).resolve().parents[1]
 ECG = Path(sys.executable).parent / "ecg"
 
 
@@ -45,7 +48,7 @@ class Stack:
         amqp_url: str | None,
         prefix: str = "",
         max_attempts: int = 3,
-        roles: Sequence[str] = ("api", "relay", "consumers"),
+        roles: Sequence[Role] = ("api", "relay", "consumers"),
         extra_env: dict[str, str] | None = None,
         **settings_kw: Any,
     ) -> None:
@@ -65,7 +68,7 @@ class Stack:
         self.service = Service(
             self.runtime,
             roles=tuple(roles),
-            api_port=free_port(),  # type: ignore[arg-type]
+            api_port=free_port(),
         ).start()
         with self.runtime.sessions() as session, session.begin():
             self.key = create_clinic(session, "stack clinic")[1]
@@ -76,6 +79,7 @@ class Stack:
         self.extra_env = extra_env or {}
 
     def env(self) -> dict[str, str]:
+        """Environment for a subprocess (``ecg worker``/``ecg api``) of this stack."""
         s = self.settings
         env = {
             **os.environ,
@@ -95,6 +99,7 @@ class Stack:
     def start_worker(
         self, analyser: str | None = None, concurrency: int = 2
     ) -> subprocess.Popen[bytes]:
+        """Start an ``ecg worker`` subprocess (own session, log in ``tmp_path``)."""
         args = [str(ECG), "worker", "-c", str(concurrency)]
         if analyser:
             args += ["--analyser", analyser]
@@ -111,17 +116,20 @@ class Stack:
         return proc
 
     def upload(self, files: list[tuple[str, bytes]], **data: str) -> str:
+        """POST one record; returns its id (AssertionError unless 200/202)."""
         resp = self.client.post("/v1/records", files=[("file", f) for f in files], data=data)
         if resp.status_code not in (200, 202):
             raise AssertionError(f"upload rejected: {resp.status_code} {resp.text}")
         return str(resp.json()["record_id"])
 
     def statuses(self, ids: Sequence[str]) -> dict[str, str]:
+        """Current status of each record."""
         with self.runtime.sessions() as session:
             rows = session.execute(select(Record.id, Record.status).where(Record.id.in_(ids)))
             return {rid: status for rid, status in rows}
 
     def wait_terminal(self, ids: Sequence[str], timeout_s: float) -> dict[str, str]:
+        """Wait until every record is in a final state (or the timeout); statuses."""
         deadline = time.monotonic() + timeout_s
         while True:
             with self.runtime.sessions() as session:
@@ -135,17 +143,20 @@ class Stack:
             time.sleep(0.2)
 
     def kill_workers(self) -> None:
+        """SIGKILL every worker subprocess (its whole process group)."""
         for proc in self.workers:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
 
     def close(self) -> None:
+        """Kill workers, stop the in-process roles."""
         self.kill_workers()
         self.client.close()
         self.service.stop(timeout_s=10)
 
     def worker_logs(self) -> str:
+        """The tail of every worker log (for failure messages)."""
         return "\n".join(
             p.read_text(errors="replace")[-3000:]
             for p in sorted(self.tmp_path.glob("worker-*.log"))
