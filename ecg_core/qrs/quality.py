@@ -30,6 +30,10 @@ _FLOOR_QUANTILE = 0.3
 _CLEAN_RATIO = 0.03
 #: ... and at or above which it is noise (weight 0). Set on MIT-BIH DS1 noise segments.
 _NOISE_RATIO = 0.15
+#: Block maximum / running level (energy) under which a lead has lost its QRS (amplitude
+#: under ~20 % of usual) while another lead at or above ``_PRESENT_RATIO`` still shows it.
+_LOST_RATIO = 0.05
+_PRESENT_RATIO = 0.5
 #: Block QRS-band energy level below which a lead counts as flat, (mV/s)^2: an R wave
 #: of ~0.05 mV (the 10 uV-class "lead off" floor of IEC 60601-2-47 ambulatory recorders
 #: times a 5x margin) gives a level of about this size after the 5-25 Hz band-pass.
@@ -155,6 +159,11 @@ def block_weights(
     weight = np.clip((_NOISE_RATIO - ratio) / (_NOISE_RATIO - _CLEAN_RATIO), 0.0, 1.0)
     flat = bmax < FLAT_LEVEL
     weight[flat] = 0.0
+    # a lead whose block maximum collapsed while another lead still shows its usual QRS
+    # has lost the signal (saturated, disconnected electrode): it must not vote
+    rel = bmax / np.maximum(level, 1e-12)
+    lost = (rel < _LOST_RATIO) & (rel.max(axis=0, keepdims=True) >= _PRESENT_RATIO)
+    weight[lost] = 0.0
     return level, weight, flat
 
 
