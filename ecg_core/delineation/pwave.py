@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from ecg_core.delineation.delineate import Delineation, delineate_record
@@ -85,14 +86,21 @@ def p_waves_from_delineation(d: Delineation) -> PWaves:
     lags = np.arange(-int(_LAG_S * fs), int(_LAG_S * fs) + 1, step)
     n = d.filtered_mv.shape[-1]
     starts = d.r_idx + (t0 - med.r_pos)
-    idx = starts[:, None, None] + lags[None, :, None] + np.arange(m)[None, None, :]
-    valid = (idx[:, :, 0] >= 0) & (idx[:, :, -1] < n)
+    first = starts[:, None] + lags[None, :]  # (n_beats, n_lags) window starts
+    valid = (first >= 0) & (first + m - 1 < n)
     # a P wave must end before its own QRS onset
-    valid &= (idx[:, :, -1] - margin) < (d.r_idx + fid.qrs_on)[:, None]
-    seg = d.filtered_mv[:, np.clip(idx, 0, n - 1)]  # (n_leads, n_beats, n_lags, m)
-    seg = seg - seg.mean(axis=-1, keepdims=True)
-    dot = np.einsum("kblm,km->bl", seg, tmpl)
-    seg_norm = np.sqrt(np.einsum("kblm,kblm->bl", seg, seg))
+    valid &= (first + m - 1 - margin) < (d.r_idx + fid.qrs_on)[:, None]
+    # one contiguous region per beat covers every lag; windows are strided views of it
+    span = m + int(lags[-1] - lags[0])
+    region = d.filtered_mv[:, np.clip(first[:, :1] + np.arange(span)[None, :], 0, n - 1)]
+    win = sliding_window_view(region, m, axis=-1)[:, :, ::step, :]  # (k, b, lags, m)
+    # the template is zero-mean per lead, so the window mean drops out of the dot product
+    dot = np.einsum("kblm,km->bl", win, tmpl)
+    c1 = np.cumsum(np.pad(region, ((0, 0), (0, 0), (1, 0))), axis=-1)
+    c2 = np.cumsum(np.pad(region * region, ((0, 0), (0, 0), (1, 0))), axis=-1)
+    s1 = (c1[..., m:] - c1[..., :-m])[..., ::step]
+    s2 = (c2[..., m:] - c2[..., :-m])[..., ::step]
+    seg_norm = np.sqrt(np.maximum((s2 - s1 * s1 / m).sum(axis=0), 0.0))
     t_norm = float(np.sqrt(np.sum(tmpl * tmpl)))
     corr = dot / (seg_norm * t_norm + 1e-12)
     gain = dot / (t_norm**2 + 1e-12)
