@@ -65,10 +65,10 @@ class AfParams:
         uses shorter episodes, so the default is lower.
     """
 
-    window_rr: int = 31
+    window_rr: int = 41
     min_window_rr: int = 11
     min_irregularity: float = 0.08
-    min_valid_fraction: float = 0.4
+    min_valid_fraction: float = 0.3
     max_p_coherence: float = 0.45
     merge_gap_s: float = 5.0
     min_episode_s: float = 10.0

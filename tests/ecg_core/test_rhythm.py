@@ -184,3 +184,27 @@ def test_real_vfl_excerpt(samples_dir: Path) -> None:
     on, off = vf_episodes(vf_trace(np.nan_to_num(rec.p_signal.T), fs_hz=float(rec.fs)))
     assert ref, "excerpt should hold a VFL episode"
     assert episode_counts(ref, list(zip(on, off, strict=True))).episode_se == 1.0
+
+
+@pytest.mark.slow
+def test_full_analyser_on_real_databases(shared_data: Path) -> None:
+    """VF on vfdb 418 and AF on mitdb 201 through the whole analyser (tolerances)."""
+    from ecg_core.analysis import analyze_record
+    from ingest.readers import read_record
+    from models.profile import load_profile
+
+    cases = [
+        ("vfdb/418", ("VF", "VFL", "VFIB"), ("VF",)),
+        ("mitdb/201", ("AFIB", "AFL"), ("AFIB",)),
+    ]
+    for rel, ref_labels, det_labels in cases:
+        rec = read_record(shared_data / rel)
+        result = analyze_record(rec, profile=load_profile())
+        ann = wfdb.rdann(str(shared_data / rel), "atr")
+        ref = [
+            (a, b) for lab, a, b in read_rhythm_intervals(ann, rec.duration_s) if lab in ref_labels
+        ]
+        det = [(e.onset_s, e.offset_s) for e in result.episodes if e.type in det_labels]
+        c = episode_counts(ref, det)
+        assert c.episode_se >= 0.9, (rel, c)
+        assert c.duration_se >= 0.85, (rel, c)
