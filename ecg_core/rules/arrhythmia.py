@@ -2,22 +2,30 @@
 
 Each evaluator reads ``ctx.features["rhythm"]`` (:class:`RhythmFeatures`) and takes every
 number from the rule (``threshold``, ``min_duration_s``, ``params``); nothing clinical is
-hard-coded here. Critical items emit one finding per qualifying event (up to
-``max_findings``, default 20, the rest counted in the evidence); abnormal items emit one
-aggregated finding with counts. Parameters each evaluator reads are listed in its
-docstring; the profiles in ``models/profiles`` show them with their sources.
+hard-coded here. Critical items (this module) emit one finding per qualifying event (up
+to ``max_findings``, default 20, the rest counted in the evidence); abnormal items
+(:mod:`ecg_core.rules.arrhythmia_abnormal`) emit one aggregated finding with counts.
+Parameters each evaluator reads are listed in its docstring; the profiles in
+``models/profiles`` show them with their sources. :data:`EVALUATORS` holds both tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ecg_core.rhythm.features import RhythmFeatures
 from ecg_core.rhythm.intervals import close_gaps
+from ecg_core.rules.arrhythmia_abnormal import ABNORMAL_EVALUATORS
+from ecg_core.rules.arrhythmia_base import (
+    aggregate,
+    feats,
+    finding,
+    per_event,
+    thr,
+)
 from ecg_core.rules.context import RuleContext
 from models.profile import Rule
 from models.result import Finding
@@ -28,131 +36,17 @@ if TYPE_CHECKING:
 __all__ = ["EVALUATORS"]
 
 
-def _feats(ctx: RuleContext) -> RhythmFeatures | None:
-    f = ctx.features.get("rhythm")
-    return f if isinstance(f, RhythmFeatures) else None
-
-
-def _thr(rule: Rule) -> float:
-    if rule.threshold is None:
-        from models.errors import RuleProfileError
-
-        raise RuleProfileError(f"rule {rule.id!r} ({rule.code}) needs a threshold")
-    return rule.threshold
-
-
-def _finding(
-    rule: Rule,
-    profile: str,
-    f: RhythmFeatures,
-    *,
-    onset_s: float | None,
-    offset_s: float | None,
-    value: float | str | None,
-    message: str,
-    evidence: Mapping[str, Any] | None = None,
-) -> Finding:
-    return Finding(
-        code=rule.code,
-        severity=rule.severity,
-        onset_s=None if onset_s is None else round(float(onset_s), 3),
-        offset_s=None if offset_s is None else round(float(offset_s), 3),
-        leads=list(f.leads),
-        value=round(float(value), 3) if isinstance(value, float | int) else value,
-        threshold=rule.threshold,
-        rule=rule.id,
-        profile=profile,
-        evidence=dict(evidence or {}),
-        message=message,
-    )
-
-
-def _beat_range(f: RhythmFeatures, on: float, off: float) -> list[int]:
-    a = int(np.searchsorted(f.t_beat_s, on))
-    b = int(np.searchsorted(f.t_beat_s, off, side="right")) - 1
-    return [a, max(a, b)]
-
-
-def _per_event(
-    rule: Rule,
-    profile: str,
-    f: RhythmFeatures,
-    hits: NDArray[np.intp],
-    on: NDArray[np.float64],
-    off: NDArray[np.float64],
-    values: NDArray[np.float64],
-    what: str,
-    unit: str,
-    extra: list[dict[str, Any]] | None = None,
-) -> list[Finding]:
-    cap = int(rule.param("max_findings", 20))
-    out = []
-    for n, i in enumerate(hits[:cap]):  # loop over qualifying events (capped)
-        ev: dict[str, Any] = {"beat_range": _beat_range(f, on[i], off[i])}
-        if extra is not None:
-            ev.update(extra[int(i)])
-        if n == 0 and hits.size > cap:
-            ev["further_events"] = int(hits.size - cap)
-        out.append(
-            _finding(
-                rule,
-                profile,
-                f,
-                onset_s=on[i],
-                offset_s=off[i],
-                value=float(values[i]),
-                message=f"{what}: {values[i]:.1f} {unit} at {on[i]:.1f} s",
-                evidence=ev,
-            )
-        )
-    return out
-
-
-def _aggregate(
-    rule: Rule,
-    profile: str,
-    f: RhythmFeatures,
-    on: NDArray[np.float64],
-    off: NDArray[np.float64],
-    value: float,
-    what: str,
-    extra: Mapping[str, Any] | None = None,
-) -> list[Finding]:
-    if on.size == 0:
-        return []
-    longest = int(np.argmax(off - on))
-    ev = {
-        "count": int(on.size),
-        "total_s": round(float(np.sum(off - on)), 1),
-        "longest_s": round(float(off[longest] - on[longest]), 1),
-        "beat_range": _beat_range(f, on[longest], off[longest]),
-        **(extra or {}),
-    }
-    return [
-        _finding(
-            rule,
-            profile,
-            f,
-            onset_s=on[longest],
-            offset_s=off[longest],
-            value=value,
-            message=f"{what}: {on.size} episode(s), longest {ev['longest_s']} s",
-            evidence=ev,
-        )
-    ]
-
-
 # ---- critical items ----
 
 
 def _vf(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """VF/VFL episodes (from the signal) lasting >= ``min_duration_s``."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     dur = f.vf_offset_s - f.vf_onset_s
     hits = np.flatnonzero(dur >= rule.min_duration_s)
-    return _per_event(
+    return per_event(
         rule,
         profile,
         f,
@@ -172,17 +66,17 @@ def _vt_runs(f: RhythmFeatures, rule: Rule) -> NDArray[np.bool_]:
 
 def _vt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Ventricular runs >= ``min_beats`` at rate >= threshold lasting >= ``min_duration_s``."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     r = f.v_runs
     dur = r.offset_s - r.onset_s
-    ok = _vt_runs(f, rule) & (r.rate_bpm >= _thr(rule)) & (dur >= rule.min_duration_s)
+    ok = _vt_runs(f, rule) & (r.rate_bpm >= thr(rule)) & (dur >= rule.min_duration_s)
     extra = [
         {"n_beats": int(n), "duration_s": round(float(d), 2)}
         for n, d in zip(r.n_beats, dur, strict=True)
     ]
-    return _per_event(
+    return per_event(
         rule,
         profile,
         f,
@@ -198,14 +92,14 @@ def _vt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 
 def _nsvt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Ventricular runs >= ``min_beats`` at >= threshold rate (aggregated)."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     r = f.v_runs
-    ok = _vt_runs(f, rule) & (r.rate_bpm >= _thr(rule))
+    ok = _vt_runs(f, rule) & (r.rate_bpm >= thr(rule))
     if not ok.any():
         return []
-    return _aggregate(
+    return aggregate(
         rule,
         profile,
         f,
@@ -219,18 +113,18 @@ def _nsvt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 
 def _svt_fast(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """SVT runs at >= threshold, or AF with mean rate >= ``af_mean_rate_bpm``, >= min duration."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     s = f.s_runs
     s_dur = s.offset_s - s.onset_s
-    s_hit = np.flatnonzero((s.rate_bpm >= _thr(rule)) & (s_dur >= rule.min_duration_s))
-    out = _per_event(rule, profile, f, s_hit, s.onset_s, s.offset_s, s.rate_bpm, "fast SVT", "bpm")
+    s_hit = np.flatnonzero((s.rate_bpm >= thr(rule)) & (s_dur >= rule.min_duration_s))
+    out = per_event(rule, profile, f, s_hit, s.onset_s, s.offset_s, s.rate_bpm, "fast SVT", "bpm")
     a = f.af
     a_dur = a.offset_s - a.onset_s
-    af_thr = rule.param("af_mean_rate_bpm", _thr(rule))
+    af_thr = rule.param("af_mean_rate_bpm", thr(rule))
     a_hit = np.flatnonzero((a.mean_rate_bpm >= af_thr) & (a_dur >= rule.min_duration_s))
-    out += _per_event(
+    out += per_event(
         rule,
         profile,
         f,
@@ -246,14 +140,14 @@ def _svt_fast(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 
 def _preexcited_af(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """AF with median QRS >= ``wide_qrs_ms`` and shortest RR <= threshold (ms)."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     a = f.af
     wide = a.median_qrs_ms >= rule.param("wide_qrs_ms")
-    hit = np.flatnonzero(wide & (a.min_rr_ms <= _thr(rule)))
+    hit = np.flatnonzero(wide & (a.min_rr_ms <= thr(rule)))
     extra = [{"median_qrs_ms": round(float(q), 1)} for q in a.median_qrs_ms]
-    return _per_event(
+    return per_event(
         rule,
         profile,
         f,
@@ -284,17 +178,17 @@ def _window_rates(
 
 def _severe_brady(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Mean rate <= threshold: whole record (resting) or sustained ``min_duration_s`` windows."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None or f.t_beat_s.size < 2:
         return []
     window = rule.min_duration_s if rule.min_duration_s > 0 else f.duration_s
     if window >= f.duration_s:
         rate = 60.0 * (f.t_beat_s.size - 1) / max(f.t_beat_s[-1] - f.t_beat_s[0], 1e-9)
         rate = min(rate, 60.0 * f.t_beat_s.size / f.duration_s)
-        if f.noise_fraction > 0.5 or rate > _thr(rule):
+        if f.noise_fraction > 0.5 or rate > thr(rule):
             return []
         return [
-            _finding(
+            finding(
                 rule,
                 profile,
                 f,
@@ -306,21 +200,21 @@ def _severe_brady(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             )
         ]
     rates, starts = _window_rates(f, window)
-    hit = np.flatnonzero(rates <= _thr(rule))
-    return _per_event(
+    hit = np.flatnonzero(rates <= thr(rule))
+    return per_event(
         rule, profile, f, hit, starts, starts + window, rates, "severe bradycardia", "bpm"
     )
 
 
 def _long_pause(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Every RR >= threshold (s)."""
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     p = f.pauses
-    hit = np.flatnonzero(p.rr_s >= _thr(rule))
+    hit = np.flatnonzero(p.rr_s >= thr(rule))
     extra = [{"beat_indices": [int(i), int(i) + 1]} for i in p.before_idx]
-    return _per_event(rule, profile, f, hit, p.onset_s, p.offset_s, p.rr_s, "long RR", "s", extra)
+    return per_event(rule, profile, f, hit, p.onset_s, p.offset_s, p.rr_s, "long RR", "s", extra)
 
 
 def _long_pause_holter(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
@@ -329,7 +223,7 @@ def _long_pause_holter(ctx: RuleContext, rule: Rule, profile: str) -> list[Findi
     Fires when a pause in AF is >= ``af_pause_s``, when >= ``min_count`` pauses reach the
     threshold, or when the longest pause is >= ``longest_s``.
     """
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None or f.pauses.rr_s.size == 0:
         return []
     p = f.pauses
@@ -340,16 +234,16 @@ def _long_pause_holter(ctx: RuleContext, rule: Rule, profile: str) -> list[Findi
     reasons = []
     if np.any(in_af & (p.rr_s >= rule.param("af_pause_s"))):
         reasons.append("pause in AF")
-    n_long = int((p.rr_s >= _thr(rule)).sum())
+    n_long = int((p.rr_s >= thr(rule)).sum())
     if n_long >= rule.param("min_count"):
-        reasons.append(f"{n_long} pauses >= {_thr(rule):g} s")
+        reasons.append(f"{n_long} pauses >= {thr(rule):g} s")
     k = int(np.argmax(p.rr_s))
     if p.rr_s[k] >= rule.param("longest_s"):
         reasons.append("longest pause")
     if not reasons:
         return []
     return [
-        _finding(
+        finding(
             rule,
             profile,
             f,
@@ -372,23 +266,23 @@ def _asystole(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     With ``quiet_required`` = 1 the pause must also be quiet (ventricular standstill, P
     waves at most).
     """
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None:
         return []
     p = f.pauses
-    ok = p.rr_s >= _thr(rule)
+    ok = p.rr_s >= thr(rule)
     if rule.param("quiet_required", 0.0) > 0:
         ok &= p.quiet
     # asystole seen in the signal itself (no QRS-like slope), even if beats were "found"
     on = np.concatenate([p.onset_s[ok], f.asys_onset_s])
     off = np.concatenate([p.offset_s[ok], f.asys_offset_s])
-    keep = (off - on) >= _thr(rule)
+    keep = (off - on) >= thr(rule)
     on, off = on[keep], off[keep]
     if on.size > 1:  # one finding per span where beat gaps and quiet signal overlap
         order = np.argsort(on)
         on, off = close_gaps(on[order], off[order], max_gap=0.0)
     src = [{"source": "RR gap >= threshold and/or quiet signal"} for _ in range(on.size)]
-    return _per_event(
+    return per_event(
         rule, profile, f, np.arange(on.size), on, off, off - on, "asystole (no QRS)", "s", src
     )
 
@@ -413,7 +307,7 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     With ``multifocal`` = 1, >= ``min_morphologies`` families of >= ``min_family_beats``
     beats also fire.
     """
-    f = _feats(ctx)
+    f = feats(ctx)
     if f is None or f.pvc_idx.size == 0:
         return []
     qt = _estimated_qt_ms(ctx, rule, f.pvc_prev_rr_ms)
@@ -426,14 +320,14 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     fam_size = np.where(fam >= 0, sizes[np.maximum(fam, 0)], 0)
     typical = fam_size >= rule.param("min_family_beats_ront", 1.0)
     typical &= ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
-    hit = np.flatnonzero((ratio <= _thr(rule)) & compensated & typical)
+    hit = np.flatnonzero((ratio <= thr(rule)) & compensated & typical)
     credible = compensated & ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
     t = f.t_beat_s[f.pvc_idx]
     extra = [
         {"beat_index": int(i), "coupling_ms": round(float(c), 1), "qt_ms": round(float(q), 1)}
         for i, c, q in zip(f.pvc_idx, f.pvc_coupling_ms, qt, strict=True)
     ]
-    out = _per_event(rule, profile, f, hit, t, t, ratio, "R-on-T PVC, coupling/QT", "", extra)
+    out = per_event(rule, profile, f, hit, t, t, ratio, "R-on-T PVC, coupling/QT", "", extra)
     if rule.param("multifocal", 0.0) > 0:
         kept = f.pvc_family[credible & (f.pvc_family >= 0)]
         fam, counts = np.unique(kept, return_counts=True)
@@ -441,7 +335,7 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
         if big.size >= rule.param("min_morphologies"):
             first = [int(f.pvc_idx[np.flatnonzero(f.pvc_family == k)[0]]) for k in big]
             out.append(
-                _finding(
+                finding(
                     rule,
                     profile,
                     f,
@@ -457,12 +351,12 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 
 def _t_alternans(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Sustained T-wave alternans >= threshold (mV)."""
-    f = _feats(ctx)
-    if f is None or not np.isfinite(f.t_alternans_mv) or f.t_alternans_mv < _thr(rule):
+    f = feats(ctx)
+    if f is None or not np.isfinite(f.t_alternans_mv) or f.t_alternans_mv < thr(rule):
         return []
     t = float(f.t_beat_s[f.t_alternans_beat])
     return [
-        _finding(
+        finding(
             rule,
             profile,
             f,
@@ -473,232 +367,6 @@ def _t_alternans(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             evidence={"beat_index": f.t_alternans_beat},
         )
     ]
-
-
-# ---- abnormal / informational items ----
-
-
-def _episodes_of(
-    ctx: RuleContext, kinds: tuple[str, ...], min_s: float
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    eps = [e for e in ctx.episodes if e.type in kinds and e.offset_s - e.onset_s >= min_s]
-    on = np.array([e.onset_s for e in eps], dtype=np.float64)
-    off = np.array([e.offset_s for e in eps], dtype=np.float64)
-    hr = np.array([float(e.evidence.get("mean_hr_bpm", np.nan)) for e in eps], dtype=np.float64)
-    return on, off, hr
-
-
-def _sinus_brady(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """SBR episodes >= ``min_duration_s`` (the episode threshold is this rule's threshold)."""
-    f = _feats(ctx)
-    if f is None:
-        return []
-    on, off, hr = _episodes_of(ctx, ("SBR",), rule.min_duration_s)
-    return _aggregate(
-        rule, profile, f, on, off, float(np.nanmin(hr)) if hr.size else 0.0, "sinus bradycardia"
-    )
-
-
-def _sinus_tachy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Sinus (N) episodes >= ``min_duration_s`` with mean rate > threshold."""
-    f = _feats(ctx)
-    if f is None:
-        return []
-    on, off, hr = _episodes_of(ctx, ("N",), rule.min_duration_s)
-    ok = hr > _thr(rule)
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        on[ok],
-        off[ok],
-        float(np.nanmax(hr[ok])) if ok.any() else 0.0,
-        "sinus tachycardia",
-    )
-
-
-def _af(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """AF episodes >= ``min_duration_s``; value = AF burden (% of the record)."""
-    f = _feats(ctx)
-    if f is None:
-        return []
-    a = f.af
-    ok = (a.offset_s - a.onset_s) >= rule.min_duration_s
-    burden = 100.0 * float(np.sum((a.offset_s - a.onset_s)[ok])) / max(f.duration_s, 1e-9)
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        a.onset_s[ok],
-        a.offset_s[ok],
-        burden,
-        "atrial fibrillation",
-        {
-            "burden_pct": round(burden, 2),
-            "mean_rate_bpm": [round(float(x), 1) for x in a.mean_rate_bpm[ok][:20]],
-        },
-    )
-
-
-def _svt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Supraventricular runs (>= 3 S beats at >= threshold /min)."""
-    f = _feats(ctx)
-    if f is None:
-        return []
-    s = f.s_runs
-    ok = s.rate_bpm >= _thr(rule)
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        s.onset_s[ok],
-        s.offset_s[ok],
-        float(np.nanmax(s.rate_bpm[ok])) if ok.any() else 0.0,
-        "supraventricular runs",
-    )
-
-
-def _pause(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Pauses >= threshold s (aggregated)."""
-    f = _feats(ctx)
-    if f is None:
-        return []
-    p = f.pauses
-    ok = p.rr_s >= _thr(rule)
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        p.onset_s[ok],
-        p.offset_s[ok],
-        float(p.rr_s[ok].max()) if ok.any() else 0.0,
-        "pauses",
-    )
-
-
-def _ectopy_rate(kinds: tuple[str, ...], what: str) -> Evaluator:
-    def evaluate(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-        """Ectopic beats per 24 h >= threshold, or burden >= ``high_burden_pct``."""
-        f = _feats(ctx)
-        if f is None or f.t_beat_s.size == 0:
-            return []
-        n = int(np.isin(f.label, kinds).sum())
-        per_24h = n * 86400.0 / max(f.duration_s, 1e-9)
-        burden = 100.0 * n / f.t_beat_s.size
-        if per_24h < _thr(rule) and burden < rule.param("high_burden_pct", 100.0):
-            return []
-        return [
-            _finding(
-                rule,
-                profile,
-                f,
-                onset_s=None,
-                offset_s=None,
-                value=per_24h,
-                message=f"{what}: {n} beats ({per_24h:.0f}/24 h, burden {burden:.1f} %)",
-                evidence={"count": n, "burden_pct": round(burden, 3)},
-            )
-        ]
-
-    return evaluate
-
-
-def _pattern(attr: str, what: str) -> Evaluator:
-    def evaluate(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-        """Bigeminy / trigeminy runs >= ``min_duration_s``."""
-        f = _feats(ctx)
-        if f is None:
-            return []
-        r = getattr(f, attr)
-        ok = (r.offset_s - r.onset_s) >= rule.min_duration_s
-        return _aggregate(rule, profile, f, r.onset_s[ok], r.offset_s[ok], float(ok.sum()), what)
-
-    return evaluate
-
-
-def _av_block_2(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Second-degree block candidates (dropped conduction with P waves present)."""
-    f = _feats(ctx)
-    if f is None or f.bii_idx.size < max(1, int(rule.param("min_count", 1))):
-        return []
-    on = f.t_beat_s[f.bii_idx]
-    off = f.t_beat_s[f.bii_idx + 1]
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        on,
-        off,
-        float(on.size),
-        "second-degree AV block candidates",
-        {"method": "RR pattern + P-wave coherence; P in the pause not verified"},
-    )
-
-
-def _multifocal(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """>= threshold PVC morphology families with >= ``min_family_beats`` beats each."""
-    f = _feats(ctx)
-    if f is None or f.pvc_family.size == 0:
-        return []
-    _, counts = np.unique(f.pvc_family[f.pvc_family >= 0], return_counts=True)
-    n = int((counts >= rule.param("min_family_beats")).sum())
-    if n < _thr(rule):
-        return []
-    return [
-        _finding(
-            rule,
-            profile,
-            f,
-            onset_s=None,
-            offset_s=None,
-            value=float(n),
-            message=f"{n} PVC morphologies",
-            evidence={"family_sizes": counts.tolist()},
-        )
-    ]
-
-
-def _hrv_low(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """SDNN < threshold ms over >= ``min_duration_s`` of recording."""
-    from ecg_core.holter import hrv_time_domain
-
-    f = _feats(ctx)
-    if f is None or f.duration_s < rule.min_duration_s:
-        return []
-    hrv = hrv_time_domain(f.t_beat_s, f.label)
-    if not np.isfinite(hrv["sdnn_ms"]) or hrv["sdnn_ms"] >= _thr(rule):
-        return []
-    return [
-        _finding(
-            rule,
-            profile,
-            f,
-            onset_s=None,
-            offset_s=None,
-            value=hrv["sdnn_ms"],
-            message=f"SDNN {hrv['sdnn_ms']:.0f} ms",
-            evidence={k: round(v, 1) for k, v in hrv.items() if np.isfinite(v)},
-        )
-    ]
-
-
-def _noise(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Unanalysable spans >= ``min_duration_s`` (never treated as normal)."""
-    f = _feats(ctx)
-    if f is None or f.noise_spans_s.size == 0:
-        return []
-    s = f.noise_spans_s
-    ok = (s[:, 1] - s[:, 0]) >= rule.min_duration_s
-    return _aggregate(
-        rule,
-        profile,
-        f,
-        s[ok, 0],
-        s[ok, 1],
-        100.0 * f.noise_fraction,
-        "unanalysable (noise) spans",
-        {"noise_pct": round(100.0 * f.noise_fraction, 2)},
-    )
 
 
 EVALUATORS: dict[str, Evaluator] = {
@@ -713,18 +381,6 @@ EVALUATORS: dict[str, Evaluator] = {
     "ASYSTOLE": _asystole,
     "RONT_PVC": _ront_pvc,
     "T_ALTERNANS": _t_alternans,
-    "SINUS_BRADY": _sinus_brady,
-    "SINUS_TACHY": _sinus_tachy,
-    "AF": _af,
-    "SVT": _svt,
-    "PAUSE": _pause,
-    "PVC_FREQUENT": _ectopy_rate(("V", "F"), "PVCs"),
-    "PAC_FREQUENT": _ectopy_rate(("S",), "PACs"),
-    "BIGEMINY": _pattern("bigeminy", "ventricular bigeminy"),
-    "TRIGEMINY": _pattern("trigeminy", "ventricular trigeminy"),
-    "AV_BLOCK_2": _av_block_2,
-    "MULTIFOCAL_PVC": _multifocal,
-    "HRV_LOW": _hrv_low,
-    "NOISE": _noise,
+    **ABNORMAL_EVALUATORS,
 }
 """Arrhythmia evaluators by item code (merged by :mod:`ecg_core.rules.engine`)."""
