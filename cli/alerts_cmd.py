@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.channels import CHANNEL_NAMES
 from alerts.report import TimelinessReport, timeliness
 from alerts.service import AlertService
-from cli.main import app
+from cli.app import app
 from ingest.migrations import upgrade_head
 from models.db import Clinic, make_engine, make_sessionmaker, utcnow
 from models.db_review import ClinicNotifySettings

@@ -21,7 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
-from cli.main import app
+from cli.app import app
 from ingest.api.security import create_clinic
 from ingest.service import Service, build_runtime, free_port
 from models.db import TERMINAL_STATUSES, Alert, ReviewItem

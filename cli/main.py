@@ -1,28 +1,13 @@
 """Entry point of the ``ecg`` command line (typer).
 
-Each sub-command lives in its own module and is registered here.
+Each sub-command lives in its own module and is registered here on :data:`cli.app.app`.
 """
 
 from __future__ import annotations
 
-import typer
-
-app = typer.Typer(
-    name="ecg",
-    help="ECG Sentinel: analyse ECG recordings and report critical values.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _root() -> None:
-    """ECG Sentinel: analyse ECG recordings and report critical values."""
-
-
 # --- sub-commands (each module registers itself on `app`; keep one line per module) ---
-from cli.analyze import analyze  # noqa: E402
+from cli.analyze import analyze
+from cli.app import app
 
 app.command(name="analyze")(analyze)  # register: analyze
 from cli.eval_cmd import eval_command  # noqa: E402

@@ -10,7 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from cli.alerts_cmd import open_sessions
-from cli.main import app
+from cli.app import app
 from models.db_review import Reviewer
 from models.errors import InputError
 from models.settings import Settings

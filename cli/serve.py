@@ -12,7 +12,7 @@ import typer
 
 import cli.admin
 import cli.demo  # registers `ecg demo`
-from cli.main import app
+from cli.app import app
 from ingest.service import ALL_ROLES, Role, Service, build_runtime
 from ingest.worker import load_analyser
 from models.errors import ConfigError
