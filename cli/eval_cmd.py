@@ -18,8 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evaluation import rhythm_eval
-from evaluation import labels_eval, ludb_eval
+from evaluation import labels_eval, ludb_eval, rhythm_eval
 from evaluation.qrs_eval import (
     EvalOptions,
     default_workers,
