@@ -38,7 +38,14 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import median_filter
 
-__all__ = ["BeatFeatures", "beat_features", "classify_beats", "not_qrs"]
+__all__ = [
+    "BeatFeatures",
+    "beat_features",
+    "classify_beats",
+    "in_dominant",
+    "not_organised",
+    "not_qrs",
+]
 
 #: QRS window around R, s.
 WIN_PRE_S, WIN_POST_S = 0.10, 0.15
@@ -60,6 +67,8 @@ ARTEFACT_GAP_S = 0.25
 DOMINANT_SHARE = 0.25
 #: Width difference treated as a tie when choosing the dominant cluster, samples.
 WIDTH_TIE = 1.0
+#: Slope-energy focus below which a detection may be a flutter/fibrillation wave.
+ORGANISED_FOCUS = 0.7
 #: Beats in this many neighbours define the local median RR.
 _RR_SPAN = 15
 #: Prematurity for S (RR below this fraction of the local median RR).
@@ -99,6 +108,7 @@ class BeatFeatures:
     cluster_n : beat belongs to a cluster judged supraventricular (N or S by timing).
     focus : share of the window's slope energy within +/-60 ms of the aligned R, 0-1.
     gap_s : distance to the nearer neighbouring detection, s.
+    dominant : index of the dominant cluster (-1 none), shape ().
     """
 
     rr_ratio: NDArray[np.float64]
@@ -112,6 +122,7 @@ class BeatFeatures:
     cluster_n: NDArray[np.bool_]
     focus: NDArray[np.float64]
     gap_s: NDArray[np.float64]
+    dominant: int = -1
 
 
 def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -386,6 +397,7 @@ def beat_features(
         cluster_n=cluster_n,
         focus=_focus(aligned, lw, pre // step, round(FOCUS_S * fs_hz / step)),
         gap_s=_gap_s(r_idx, fs_hz),
+        dominant=dom,
     )
 
 
@@ -409,6 +421,24 @@ def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
     small = (f.amp_ratio < ARTEFACT_AMP) & (f.focus < ARTEFACT_FOCUS)
     crowded = (f.amp_ratio < 1.0) & (f.gap_s < ARTEFACT_GAP_S)
     out: NDArray[np.bool_] = (f.cluster < 0) & (small | crowded)
+    return out
+
+
+def not_organised(features: BeatFeatures) -> NDArray[np.bool_]:
+    """Detections unlike an organised QRS: unclustered, or slope energy spread out.
+
+    A QRS concentrates its slope energy within +/-60 ms of R (focus ~0.9); the waves of
+    ventricular flutter/fibrillation are near-sinusoidal, so their slope energy spreads over
+    the window (focus ~0.5). Used only to pick spans for the signal-based VF check.
+    """
+    f = features
+    out: NDArray[np.bool_] = (f.cluster < 0) | (f.focus < ORGANISED_FOCUS)
+    return out
+
+
+def in_dominant(features: BeatFeatures) -> NDArray[np.bool_]:
+    """Beats of the chunk's dominant (supraventricular) morphology cluster."""
+    out: NDArray[np.bool_] = (features.cluster >= 0) & (features.cluster == features.dominant)
     return out
 
 

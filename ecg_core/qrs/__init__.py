@@ -8,9 +8,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ecg_core.beat_class import beat_features, classify_beats, not_qrs
+from ecg_core.beat_class import (
+    beat_features,
+    classify_beats,
+    in_dominant,
+    not_organised,
+    not_qrs,
+)
 from ecg_core.filters import as_leads_samples, clean_ecg
 from ecg_core.qrs.detect import detect_chunk, detection_decimation
+from ecg_core.qrs.organisation import disorganised_mask
 from ecg_core.types import BeatSeries, SignalSpan
 from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
 
@@ -125,10 +132,18 @@ def detect_beats(
         det = detect_chunk(clean, fs_hz)
         feats = beat_features(clean, det.r_idx, det.lead_weight, fs_hz, step=step)
         labels = classify_beats(feats, det.quality_ok)
+        # detections inside VF/VFL (no organised QRS) are unclassifiable and not quality-OK,
+        # unless they belong to the chunk's dominant morphology (guards against a VF check
+        # firing on wide but organised beats)
+        vf = disorganised_mask(
+            x[:, a:b], fs_hz, bad_mask=det.bad_mask, r_idx=det.r_idx, suspect=not_organised(feats)
+        )[det.r_idx] & ~in_dominant(feats)
+        labels[vf] = "Q"
+        q_ok = det.quality_ok & ~vf
         keep = (det.r_idx + a >= core0) & (det.r_idx + a < core1) & ~not_qrs(feats)
         parts_r.append(det.r_idx[keep] + a)
         parts_l.append(labels[keep])
-        parts_q.append(det.quality_ok[keep])
+        parts_q.append(q_ok[keep])
         parts_w.append(feats.width_s[keep])
         bad[core0:core1] = det.bad_mask[core0 - a : core1 - a]
         flat[core0:core1] = det.flat_mask[core0 - a : core1 - a]
