@@ -178,13 +178,15 @@ def _align(
     t = template - template.mean(axis=-1, keepdims=True)  # (L, w)
     sw = np.lib.stride_tricks.sliding_window_view(wide, w, axis=-1)  # (n, L, S, w)
     w2 = lw * lw  # (n, L)
-    num = np.einsum("nlsw,lw,nl->ns", sw, t, w2, optimize=True)
+    # plain einsum loops, no BLAS: small products, and BLAS threads would only contend
+    num = np.einsum("nlsw,lw->nls", sw, t)
+    num = np.einsum("nls,nl->ns", num, w2)
     c1 = np.cumsum(np.pad(wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
     c2 = np.cumsum(np.pad(wide * wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
     s1 = c1[..., w:] - c1[..., :-w]
     var = (c2[..., w:] - c2[..., :-w]) - s1 * s1 / w  # (n, L, S)
     den_a = np.einsum("nls,nl->ns", np.maximum(var, 0.0), w2)
-    den_b = w2 @ (t * t).sum(axis=-1)  # (n,)
+    den_b = (w2 * (t * t).sum(axis=-1)).sum(axis=-1)  # (n,)
     corr = num / np.maximum(np.sqrt(den_a * den_b[:, np.newaxis]), 1e-12)
     best = np.argmax(corr, axis=1)
     sel = best[:, np.newaxis] + np.arange(w)  # (n, w)
@@ -255,7 +257,8 @@ def _clusters(
         members = np.zeros(n, dtype=bool)
         for _ in range(2):  # the seed, then the members' mean
             sn = seed / max(float(np.linalg.norm(seed)), 1e-12)
-            members = free & (xn @ sn >= CLUSTER_CORR) & (np.abs(logp - seed_logp) <= amp_tol)
+            sim = np.einsum("nd,d->n", xn, sn)
+            members = free & (sim >= CLUSTER_CORR) & (np.abs(logp - seed_logp) <= amp_tol)
             if members.sum() < MIN_CLUSTER:
                 break
             seed = x[members].mean(axis=0)
@@ -270,7 +273,7 @@ def _clusters(
         if c >= MAX_CLUSTERS or idx.size < MIN_CLUSTER:
             break
         sub = xn[idx]
-        pick = int(idx[int(np.argmax(sub @ sub.mean(axis=0)))])
+        pick = int(idx[int(np.argmax(np.einsum("nd,d->n", sub, sub.mean(axis=0))))])
         seed = x[pick].copy()
         seed_logp = float(logp[pick])
     return label

@@ -45,7 +45,8 @@ def disorganised_mask(
     Parameters
     ----------
     ecg_mv : ndarray, shape (n_leads, n_samples)
-        Raw chunk ECG in mV (finite).
+        Chunk ECG in mV (finite); the cleaned signal sub-sampled to the detection rate is
+        enough (the VF features use 1-20 Hz).
     fs_hz : float
         Sampling rate, Hz.
     bad_mask : ndarray of bool, shape (n_samples,)
