@@ -10,6 +10,7 @@ real analysis. Prints measured figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 import subprocess
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.messaging import AmqpBroker, Names  # noqa: E402
 from ingest.testing import ECG, Stack, variant_files  # noqa: E402
-from models.db import Result  # noqa: E402
+from models.db import Alert, OutboxMessage, Record, Result  # noqa: E402
 
 AMQP = os.environ.get("ECG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PG = os.environ.get("ECG_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -59,19 +60,125 @@ def _result_times(stack: Stack, ids: list[str]) -> dict[str, tuple[float, str]]:
         return {r: (c.timestamp(), sev) for r, c, sev in rows}
 
 
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_by_group(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by process group: bench process, workers, PG, RabbitMQ, other."""
+    workers = {p.pid for p in stack.workers}
+    me = os.getpid()
+    out: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, pgid = int(fields[1]), int(fields[2])
+        cpu = (int(fields[11]) + int(fields[12])) * _TICK_S  # utime + stime
+        pid = int(entry.name)
+        if pid == me or (ppid == me and pid not in workers and pgid not in workers):
+            group = "bench process (API + relay + consumers + HTTP client)"
+        elif pid in workers:
+            group = "ecg worker main processes (consume, DB, ack)"
+        elif pgid in workers:
+            group = "ecg worker analysis pools (read + analyse)"
+        elif comm.startswith("postgres"):
+            group = "PostgreSQL"
+        elif comm.startswith(("beam", "erl", "epmd", "inet_gethost")):
+            group = "RabbitMQ"
+        else:
+            continue  # everything else: machine total minus these groups
+        out[group] = out.get(group, 0.0) + cpu
+    first = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(first[:8]) if i not in (3, 4)) * _TICK_S
+    out["other processes on the machine (other users' jobs)"] = busy - sum(out.values())
+    return out
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], n: int, wall_s: float) -> None:
+    """CPU milliseconds per record by process group, and the machine's share of CPU used."""
+    total = 0.0
+    for group in sorted(after):
+        used = after[group] - before.get(group, 0.0)
+        total += used
+        print(f"  cpu {group:56s} {used / n * 1e3:6.1f} ms/record")
+    print(
+        f"  cpu total {total / n * 1e3:.1f} ms/record; {total / wall_s:.2f} of "
+        f"{os.cpu_count()} CPUs busy during the run"
+    )
+
+
+def stages(stack: Stack, ids: list[str], sent: dict[str, float] | None = None) -> None:
+    """Median and p99 of each stage, from the timestamps the pipeline stores."""
+    with stack.runtime.sessions() as s:
+        accepted = dict(
+            s.execute(select(Record.id, Record.created_at).where(Record.id.in_(ids))).all()
+        )
+        published = {
+            b["record_id"]: t
+            for b, t in s.execute(
+                select(OutboxMessage.body, OutboxMessage.sent_at).where(
+                    OutboxMessage.exchange == "records"
+                )
+            )
+            if b.get("record_id") in accepted and t is not None
+        }
+        stored = dict(
+            s.execute(
+                select(Result.record_id, Result.created_at).where(Result.record_id.in_(ids))
+            ).all()
+        )
+        alerted = dict(
+            s.execute(
+                select(Alert.record_id, Alert.created_at).where(Alert.record_id.in_(ids))
+            ).all()
+        )
+    rows: list[tuple[str, list[float]]] = []
+    if sent:
+        rows.append(
+            ("client send -> upload committed", [accepted[r].timestamp() - sent[r] for r in sent])
+        )
+    rows += [
+        (
+            "committed -> published (relay)",
+            [(published[r] - accepted[r]).total_seconds() for r in published],
+        ),
+        (
+            "published -> result stored (queue + worker)",
+            [(stored[r] - published[r]).total_seconds() for r in stored if r in published],
+        ),
+        (
+            "result stored -> alert row (relay + consumer)",
+            [(alerted[r] - stored[r]).total_seconds() for r in alerted if r in stored],
+        ),
+    ]
+    for name, values in rows:
+        if values:
+            p50, p99 = _pct(values, 50) * 1e3, _pct(values, 99) * 1e3
+            print(f"  {name:46s} p50 {p50:7.0f} ms  p99 {p99:7.0f} ms")
+
+
 def throughput(stack: Stack, n: int) -> None:
     payloads = [variant_files(SAMPLES, "ludb1", f"tp-{uuid.uuid4().hex}") for _ in range(n)]
+    cpu0 = _cpu_by_group(stack)
     t0 = time.time()
     with ThreadPoolExecutor(8) as pool:
         ids = list(pool.map(stack.upload, payloads))
     t_up = time.time() - t0
     stack.wait_terminal(ids, 600)
+    cpu1 = _cpu_by_group(stack)
     done = _result_times(stack, ids)
     t_end = max(t for t, _ in done.values()) - t0
     print(
         f"throughput: {n} x 10 s 12-lead (ludb1), 2 workers: uploads {n / t_up:.1f}/s, "
         f"end to end {len(done) / t_end:.1f} records/s ({t_end:.1f} s)"
     )
+    stages(stack, ids)
+    cpu_report(cpu0, cpu1, n, time.time() - t0)
 
 
 def latency(stack: Stack, rate: float, seconds: float) -> None:
@@ -95,6 +202,7 @@ def latency(stack: Stack, rate: float, seconds: float) -> None:
         f"result p50 {_pct(lat, 50):.2f} s, p95 {_pct(lat, 95):.2f} s, p99 {_pct(lat, 99):.2f} s"
         f" (max {max(lat):.2f} s)"
     )
+    stages(stack, list(sent), sent)
     if crit:
         print(f"  critical results only ({len(crit)}): p99 {_pct(crit, 99):.2f} s")
     else:
@@ -156,7 +264,13 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--holter", action="store_true")
+    ap.add_argument("--workers", type=int, default=2, help="ecg worker processes")
+    ap.add_argument("--concurrency", type=int, default=1, help="analyses per worker")
+    ap.add_argument("--analyser", default=None, help="module:function instead of the real analysis")
     args = ap.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    for name in ("alerts", "review", "ingest"):  # the log channel prints every alert
+        logging.getLogger(name).setLevel(logging.ERROR)
     services = _up("127.0.0.1", 5672) and _up("127.0.0.1", 5432)
     tmp = Path(tempfile.mkdtemp(prefix="ecg-bench-"))
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -180,8 +294,8 @@ def main() -> None:
         print(f"mode: embedded (SQLite + in-process queue); CPUs: {os.cpu_count()}")
     try:
         if services:
-            for _ in range(2):
-                stack.start_worker(concurrency=1)
+            for _ in range(args.workers):
+                stack.start_worker(args.analyser, concurrency=args.concurrency)
         warm = stack.upload(variant_files(SAMPLES, "ludb1", "warm-up"))
         stack.wait_terminal([warm], 120)
         throughput(stack, args.n)

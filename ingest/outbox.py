@@ -5,22 +5,41 @@ state change). :class:`OutboxRelay` publishes committed, unsent rows in id order
 publisher confirms and marks them sent only after the confirm, so a crash between the
 two re-publishes (at-least-once); every consumer deduplicates by message id.
 On PostgreSQL several relays may run: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
+
+Wake-up instead of polling: :func:`enqueue` marks the session, and on PostgreSQL also
+sends ``NOTIFY ecg_outbox`` in the same transaction (delivered at commit, to every
+process). A relay wakes on its own process's commits (:func:`wake_on_commit`) and on
+the notification (a ``LISTEN`` connection), and otherwise polls every ``poll_s``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, event, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.messaging import RESULT_ROUTES, Broker, Route
 from models.db import Alert, InboxEntry, OutboxMessage, Record, ReviewItem, new_id, utcnow
 from models.errors import PipelineError
 
-__all__ = ["OutboxRelay", "enqueue", "enqueue_record", "recover_unfinished"]
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "OutboxRelay",
+    "enqueue",
+    "enqueue_record",
+    "recover_unfinished",
+    "wake_on_commit",
+]
+
+#: PostgreSQL notification channel: an outbox row was committed.
+NOTIFY_CHANNEL = "ecg_outbox"
+_PENDING = "ecg_outbox_pending"
+_WAKERS = "_ecg_outbox_wakers"
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +50,40 @@ def enqueue(
     """Add an outbox message to the session's transaction (published after commit)."""
     msg = OutboxMessage(message_id=new_id(), exchange=route, routing_key=routing_key, body=body)
     session.add(msg)
+    session.info[_PENDING] = True  # wakes a relay of this process after the commit
+    if session.get_bind().dialect.name == "postgresql":
+        # delivered at commit to every listening relay; repeats in one transaction fold
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
     return msg
 
 
 def enqueue_record(session: Session, record_id: str) -> OutboxMessage:
     """Queue a record for analysis (claim check: the id only)."""
     return enqueue(session, "records", "", {"record_id": record_id})
+
+
+def wake_on_commit(sessions: sessionmaker[Session], wake: Callable[[], None]) -> Callable[[], None]:
+    """Call ``wake`` after every commit (in this process) that added outbox rows.
+
+    Returns a function that unregisters ``wake`` again.
+    """
+    wakers: list[Callable[[], None]] | None = getattr(sessions, _WAKERS, None)
+    if wakers is None:
+        wakers = []
+        setattr(sessions, _WAKERS, wakers)
+
+        def after_commit(session: Session) -> None:
+            if session.info.pop(_PENDING, False):
+                for fn in list(wakers):
+                    fn()
+
+        def after_rollback(session: Session, _tx: Any) -> None:
+            session.info.pop(_PENDING, None)
+
+        event.listen(sessions, "after_commit", after_commit)
+        event.listen(sessions, "after_soft_rollback", after_rollback)
+    wakers.append(wake)
+    return lambda: wakers.remove(wake) if wake in wakers else None
 
 
 class OutboxRelay:
@@ -49,20 +96,32 @@ class OutboxRelay:
         *,
         poll_s: float = 0.05,
         batch: int = 200,
+        listen_url: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._broker = broker
         self._poll_s = poll_s
         self._batch = batch
+        self._listen_url = listen_url
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self.published = 0
+        self._unregister = wake_on_commit(sessions, self.wake)
+
+    def wake(self) -> None:
+        """Publish now (an outbox row was committed); thread-safe."""
+        self._wake.set()
 
     def stop(self) -> None:
         """Stop after the current batch."""
+        self._unregister()
         self._stop.set()
+        self._wake.set()
 
     def run(self) -> None:
         """Publish until stopped; broker outages are retried, never skipped."""
+        if self._listen_url:
+            threading.Thread(target=self._listen, name="outbox-listen", daemon=True).start()
         publisher = self._broker.publisher()
         try:
             while not self._stop.is_set():
@@ -75,9 +134,29 @@ class OutboxRelay:
                     publisher = self._broker.publisher()
                     self._stop.wait(1.0)
                 if sent == 0:
-                    publisher.idle(self._poll_s)
+                    self._wake.wait(self._poll_s)
+                    self._wake.clear()  # before the next query: a later commit re-wakes
+                    publisher.idle(0)  # heartbeats
         finally:
             publisher.close()
+
+    def _listen(self) -> None:
+        """Wake on ``NOTIFY ecg_outbox`` from any process (PostgreSQL only)."""
+        import psycopg
+
+        assert self._listen_url is not None
+        url = make_url(self._listen_url).set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("outbox LISTEN connection lost (%s); polling meanwhile", exc)
+                self._stop.wait(1.0)
 
     def publish_batch(self, publisher: Any) -> int:
         """Publish up to ``batch`` unsent rows; returns how many were confirmed."""

@@ -149,7 +149,13 @@ class Service:
                     partial(consumer.consume, handler.queue, handler.handle, prefetch=32),
                 )
         if "relay" in roles:
-            self.relay = OutboxRelay(rt.sessions, rt.broker, poll_s=rt.settings.outbox_poll_s)
+            url = rt.settings.effective_database_url
+            self.relay = OutboxRelay(
+                rt.sessions,
+                rt.broker,
+                poll_s=rt.settings.outbox_poll_s,
+                listen_url=url if url.startswith("postgresql") else None,
+            )
             self._stoppers.append(("relay", self.relay.stop))
             self._spawn("outbox-relay", self.relay.run)
         if "worker" in roles:

@@ -60,6 +60,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 CONSUMER_NAME = "worker"
+#: Deliveries in flight per analysis process (prefetch = PIPELINE_DEPTH x concurrency).
+PIPELINE_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -216,8 +218,11 @@ class Worker:
         self._use_processes = use_processes
         self._retry_delay_s = retry_delay_s
         self._concurrency = settings.worker_concurrency
+        # Twice as many deliveries and job threads as analysis processes: while one job
+        # analyses, the next one's database work and broker round trip overlap with it.
+        self._inflight = PIPELINE_DEPTH * self._concurrency
         self._blob_url = BlobStore.from_settings(settings).url
-        self._threads = ThreadPoolExecutor(self._concurrency, thread_name_prefix="ecg-job")
+        self._threads = ThreadPoolExecutor(self._inflight, thread_name_prefix="ecg-job")
         self._pool_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | ThreadPoolExecutor = self._new_pool()
         self._consumer = broker.consumer(drain_s=settings.shutdown_grace_s)
@@ -237,7 +242,7 @@ class Worker:
     def run(self) -> None:
         """Consume until :meth:`stop`; in-flight work finishes (or is requeued)."""
         try:
-            self._consumer.consume("records", self.on_delivery, prefetch=self._concurrency)
+            self._consumer.consume("records", self.on_delivery, prefetch=self._inflight)
         finally:
             self._threads.shutdown(wait=False, cancel_futures=True)
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -323,12 +328,16 @@ class Worker:
 
     def _start(self, delivery: Delivery, record_id: str) -> AnalysisJob | None:
         with self._sessions() as session, session.begin():
+            # Lock the record first, then look at the inbox: a duplicate delivery of a
+            # message another worker is finishing (after a lost connection) waits for
+            # that worker's final commit and then sees its inbox row, instead of
+            # setting a finished record back to "analysing".
+            rec = session.get(Record, record_id, with_for_update=True) if record_id else None
             seen = session.scalar(
                 select(InboxEntry.id).where(InboxEntry.message_id == delivery.message_id)
             )
             if seen is not None:
                 raise _SkipError
-            rec = session.get(Record, record_id) if record_id else None
             if rec is None:
                 return None
             rec.attempts += 1

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     amqp_prefix: str = Field(
         default="", description="Prefix of every queue/exchange name (tests use a unique one)."
     )
-    outbox_poll_s: float = Field(default=0.05, gt=0, description="Outbox relay poll interval.")
+    outbox_poll_s: float = Field(
+        default=0.5, gt=0, description="Outbox relay fallback poll; commits wake it at once."
+    )
     shutdown_grace_s: float = Field(
         default=60.0, ge=0, description="On SIGTERM, wait this long for in-flight analyses."
     )
