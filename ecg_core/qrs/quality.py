@@ -41,17 +41,18 @@ FLAT_LEVEL = 0.5
 
 
 def _blocks(x: NDArray[np.float64], block: int) -> NDArray[np.float64]:
-    """Reshape ``(n_leads, n)`` into ``(n_leads, n_blocks, block)``, mirroring into the tail."""
+    """Cut ``(n_leads, n)`` into ``(n_leads, n_blocks, block)``; the last block ends at ``n``."""
     n = x.shape[-1]
     n_blocks = max(1, -(-n // block))
     pad = n_blocks * block - n
-    if pad:
-        x = (
-            np.pad(x, ((0, 0), (0, pad)), mode="edge")
-            if n >= block
-            else np.pad(x, ((0, 0), (0, pad)), mode="wrap")
-        )
-    return x.reshape(x.shape[0], n_blocks, block)
+    if not pad:
+        return x.reshape(x.shape[0], n_blocks, block)
+    if n < block:
+        return np.pad(x, ((0, 0), (0, pad)), mode="wrap").reshape(x.shape[0], 1, block)
+    # the partial last block is the record's last full block length of real samples
+    # (overlapping the previous block), so its statistics are those of real signal
+    full = x[:, : (n_blocks - 1) * block].reshape(x.shape[0], n_blocks - 1, block)
+    return np.concatenate([full, x[:, np.newaxis, n - block :]], axis=1)
 
 
 def _robust_running(per_block: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -156,10 +157,21 @@ def block_weights(
     sub = b[..., ::2]  # the envelope is smooth over 100 ms: every 2nd sample suffices
     kth = int(_FLOOR_QUANTILE * (sub.shape[-1] - 1))
     bmed = np.partition(sub, kth, axis=-1)[..., kth]
-    level = _robust_running(bmax)
+    flat = bmax < FLAT_LEVEL
+    # flat (lead-off) blocks say nothing about the QRS level: they take the lead's typical
+    # block maximum, so the level next to a lead-off stretch is that of the real beats
+    if flat.any() and not flat.all():
+        typical = np.array(
+            [
+                np.median(m[~f]) if (~f).any() else FLAT_LEVEL
+                for m, f in zip(bmax, flat, strict=True)
+            ]
+        )
+        level = _robust_running(np.where(flat, typical[:, np.newaxis], bmax))
+    else:
+        level = _robust_running(bmax)
     ratio = bmed / np.maximum(level, 1e-12)
     weight = np.clip((_NOISE_RATIO - ratio) / (_NOISE_RATIO - _CLEAN_RATIO), 0.0, 1.0)
-    flat = bmax < FLAT_LEVEL
     weight[flat] = 0.0
     # a lead whose block maximum collapsed while another lead still shows its usual QRS
     # has lost the signal (saturated, disconnected electrode): it must not vote
