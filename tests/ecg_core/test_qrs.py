@@ -155,3 +155,19 @@ def test_heart_rate(excerpt):
 def test_bad_input_raises(sig, fs, err, msg):
     with pytest.raises(err, match=msg):
         detect_beats(sig, fs_hz=fs)
+
+
+def test_flutter_waves_are_not_called_beats(samples_dir):
+    # Given 2 min of vfdb 418 with a ventricular flutter episode (reference "(VFL" span)
+    rec = wfdb.rdrecord(str(samples_dir / "vfdb418_360-480s"))
+    ann = wfdb.rdann(str(samples_dir / "vfdb418_360-480s"), "atr")
+    notes = [(int(s), n.rstrip("\x00")) for s, n in zip(ann.sample, ann.aux_note, strict=True)]
+    on = next(s for s, n in notes if n == "(VFL")
+    off = next(s for s, n in notes if s > on and n)
+    # When detected
+    b = detect_beats(np.nan_to_num(rec.p_signal.T.astype(np.float64)), fs_hz=float(rec.fs))
+    # Then the detections inside the flutter are unclassifiable (Q) and not quality-OK
+    inside = (b.r_idx >= on) & (b.r_idx < off)
+    assert inside.sum() > 0
+    assert (b.label[inside] == "Q").mean() >= 0.8
+    assert (~b.quality_ok[inside]).mean() >= 0.8
