@@ -6,7 +6,7 @@ read :class:`TwelveLeadFeatures` from ``ctx.features["twelve_lead"]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,12 @@ _CLINICAL_LEADS = frozenset((*STANDARD_12, "V7", "V8", "V9", "V3R", "V4R", "V5R"
 NOISY_LEAD_MV = 0.10
 #: ... or more than half of that and more than this share of its QRS amplitude.
 NOISY_LEAD_REL = 0.5
+#: QT is withheld (null) when the median beats of the even and the odd beats give QT
+#: intervals further apart than this: the T end is then not reproducible (flat T,
+#: noise). Manual QT readings of one ECG differ by ~10-20 ms (Kligfield et al.,
+#: AHA/ACCF/HRS 2009 part I); 40 ms is twice that. Technical constant, set on the
+#: CinC 2017 normals (withholds 31 of 36 spurious QTc >= 550 ms, 6 % of the others), ms.
+QT_SPLIT_HALF_MAX_MS = 40.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class TwelveLeadFeatures:
         Per-beat P waves.
     n_beats : int
         Beats in the median beat.
+    qt_withheld : str or None
+        Why QT / QTc were withheld (not reproducible), None when measured.
     """
 
     leads: tuple[str, ...]
@@ -60,6 +68,7 @@ class TwelveLeadFeatures:
     measures: LeadMeasures
     p_waves: PWaves
     n_beats: int
+    qt_withheld: str | None = None
 
     def per_lead(self, name: str) -> dict[str, float]:
         """One per-lead measure (e.g. ``"st_j_mv"``) as ``{lead: value}``."""
@@ -151,6 +160,9 @@ def analyze_twelve_lead(
         names = tuple(n for n, k in zip(names, keep, strict=True) if k)
         d, pw, meas = _run(x[keep], names, fs_hz, r_idx, labels)
     reversal = detect_limb_reversal(names, meas.qrs_area_mv_ms, meas.p_mv, meas.t_mv)
+    withheld = _qt_not_reproducible(x if not excluded else x[~noisy], fs_hz, d, labels, meas)
+    if withheld is not None:
+        meas = replace(meas, qt_ms=None, qtc_ms={})
     return TwelveLeadFeatures(
         leads=names,
         derived_leads=tuple(n for n in der.derived if n in names),
@@ -159,7 +171,39 @@ def analyze_twelve_lead(
         measures=meas,
         p_waves=pw,
         n_beats=d.median.n_beats,
+        qt_withheld=withheld,
     )
+
+
+def _qt_not_reproducible(
+    x: NDArray[np.float64],
+    fs_hz: float,
+    d: Delineation,
+    labels: NDArray[np.str_] | None,
+    meas: LeadMeasures,
+) -> str | None:
+    """Reason to withhold QT when the even and odd beats disagree, else None.
+
+    The median beat of the even and of the odd dominant beats are delineated apart
+    (split-half reproducibility); a T end that moves by more than
+    :data:`QT_SPLIT_HALF_MAX_MS` between them is noise, not a measurement.
+    """
+    dom = np.flatnonzero(d.dominant)
+    if meas.qt_ms is None or dom.size < 4:
+        return None
+    base = np.asarray(labels) if labels is not None else np.full(d.r_idx.size, "N")
+    qts: list[float] = []
+    for half in (dom[0::2], dom[1::2]):
+        lab = np.full(d.r_idx.size, "Q")
+        lab[half] = base[half]
+        h = delineate_record(x, fs_hz=fs_hz, r_idx=d.r_idx, labels=lab, median_only=True)
+        if h.fiducials.t_off is None:
+            return "QT: no T end in one half of the beats"
+        qts.append((h.fiducials.t_off - h.fiducials.qrs_on) * 1000.0 / fs_hz)
+    spread = abs(qts[0] - qts[1])
+    if spread > QT_SPLIT_HALF_MAX_MS:
+        return f"QT not reproducible: even/odd beats {qts[0]:.0f} vs {qts[1]:.0f} ms"
+    return None
 
 
 def _round(v: float | None, nd: int = 1) -> float | None:
@@ -201,6 +245,7 @@ def measurement_update(f: TwelveLeadFeatures, *, qtc_formula: str) -> dict[str, 
         "excluded_leads": [lead for lead, _ in f.excluded_leads],
         "lead_reversal": f.reversal,
         "median_beats": f.n_beats,
+        "qt_withheld": f.qt_withheld,
     }
     return {
         "pr_ms": _round(m.pr_ms),

@@ -450,14 +450,14 @@ def is_cinc2017(folder: Path) -> bool:
     return (folder / "REFERENCE.csv").exists() and any(folder.glob("A0*.hea"))
 
 
-def _af_call(path: str) -> tuple[str, bool, bool]:
-    """(record, AF called, critical finding raised)."""
+def _af_call(path: str) -> tuple[str, bool, tuple[str, ...]]:
+    """(record, AF called, codes of the critical findings raised)."""
     result = _analyse(path)
     af_s = sum(b - a for a, b in _of(result, ("AFIB", "AFL")))
     return (
         Path(path).name,
         af_s >= AF_RECORD_MIN_FRACTION * result.duration_s,
-        result.critical,
+        tuple(sorted({f.code for f in result.findings if f.severity == "critical"})),
     )
 
 
@@ -466,8 +466,21 @@ class Cinc2017Report:
     """Record-level AF classification on CinC 2017."""
 
     database: str
-    calls: list[tuple[str, bool, bool]]
+    calls: list[tuple[str, bool, tuple[str, ...]]]
     reference: dict[str, str]
+
+    def normal_critical(self) -> dict[str, int]:
+        """Records labelled Normal with a critical finding: per code, and ``records`` in all.
+
+        A normal record must raise no critical value (a centre that cries wolf gets
+        ignored), so this count is a false-alarm measure on 887+ single-lead normals.
+        """
+        normal = [x for x in self.calls if self.reference.get(x[0]) == "N"]
+        out: dict[str, int] = {"records": sum(bool(x[2]) for x in normal)}
+        for _, _, codes in normal:
+            for code in codes:
+                out[code] = out.get(code, 0) + 1
+        return out
 
     def _confusion(self) -> dict[str, int]:
         c = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
@@ -501,8 +514,16 @@ class Cinc2017Report:
             by.add_column(col, justify="right")
         for k in ("N", "A", "O", "~"):
             sel = [x for x in self.calls if self.reference.get(x[0]) == k]
-            by.add_row(k, str(len(sel)), str(sum(x[1] for x in sel)), str(sum(x[2] for x in sel)))
-        return [t, by]
+            by.add_row(
+                k, str(len(sel)), str(sum(x[1] for x in sel)), str(sum(bool(x[2]) for x in sel))
+            )
+        nc = self.normal_critical()
+        fa = Table(title="Normal records with a critical finding (false alarms; target 0)")
+        fa.add_column("code")
+        fa.add_column("records", justify="right")
+        for code, n in sorted(nc.items(), key=lambda kv: (kv[0] != "records", -kv[1])):
+            fa.add_row("any" if code == "records" else code, str(n))
+        return [t, by, fa]
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready report."""
@@ -512,6 +533,8 @@ class Cinc2017Report:
             "confusion": self._confusion(),
             "f1_af": self.f1(),
             "af_record_min_fraction": AF_RECORD_MIN_FRACTION,
+            "normal_with_critical": self.normal_critical(),
+            "critical_by_record": {n: list(c) for n, _, c in self.calls if c},
         }
 
 

@@ -112,6 +112,7 @@ def delineate_record(
     r_idx: NDArray[np.intp] | None = None,
     labels: NDArray[np.str_] | None = None,
     params: DelineationParams | None = None,
+    median_only: bool = False,
 ) -> Delineation:
     """Delineate a multi-lead resting ECG.
 
@@ -127,6 +128,9 @@ def delineate_record(
         AAMI beat labels; only ``N`` beats (or all when omitted) may enter the median.
     params : DelineationParams, optional
         Technical constants.
+    median_only : bool
+        Delineate the median beat only: non-dominant beats are not delineated one by
+        one (their per-beat fiducials are the median's, shifted).
 
     Returns
     -------
@@ -166,7 +170,8 @@ def delineate_record(
     else:
         te_lead = np.full((x.shape[0], r.size), -1, dtype=np.intp)
     fits = (r >= pre) & (r + post <= n)
-    for i in np.flatnonzero(~dom & fits):  # few non-dominant beats: delineate each alone
+    alone = ~dom & fits & (not median_only)
+    for i in np.flatnonzero(alone):  # few non-dominant beats: delineate each alone
         single = filt[:, r[i] - pre : r[i] + post]
         f = delineate_beat(single, pre, fs_hz=fs_hz, rr_s=rr_s, noise_mv=noise, params=params)
         on[i], off[i] = r[i] + f.qrs_on, r[i] + f.qrs_off

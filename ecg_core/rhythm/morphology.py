@@ -127,10 +127,18 @@ def t_wave_alternans_mv(
     if n < window_beats + 2:
         return float("nan"), -1
     fs = beats.fs_hz
+    last = x.shape[-1] - 1
     t_off = np.arange(int(0.15 * fs), int(0.35 * fs))
-    base_i = np.clip(beats.r_idx - int(0.08 * fs), 0, x.shape[-1] - 1)
-    idx = np.clip(beats.r_idx[:, None] + t_off[None, :], 0, x.shape[-1] - 1)
-    t_amp = x[:, idx].mean(axis=-1) - x[:, base_i]  # (n_leads, n_beats)
+    idx = np.clip(beats.r_idx[:, None] + t_off[None, :], 0, last)
+    # PR baseline (mean of 20 ms at R-80 ms) of this beat and of the next one, linearly
+    # interpolated to the T window: baseline wander and respiration, which change at
+    # about half the beat rate, would otherwise look like alternation
+    pr = np.arange(-int(0.09 * fs), -int(0.07 * fs) + 1)
+    base = x[:, np.clip(beats.r_idx[:, None] + pr[None, :], 0, last)].mean(axis=-1)
+    nxt = np.concatenate([base[:, 1:], base[:, -1:]], axis=-1)
+    gap = np.maximum(np.diff(beats.r_idx, append=beats.r_idx[-1] + 1), 1)
+    frac = np.clip((0.25 * fs + 0.08 * fs) / gap, 0.0, 1.0)
+    t_amp = x[:, idx].mean(axis=-1) - (base + frac * (nxt - base))  # (n_leads, n_beats)
     good = (beats.label == "N") & beats.quality_ok
     win_ok = sliding_window_view(good, window_beats).all(axis=1)
     if not win_ok.any():

@@ -24,6 +24,7 @@ from ecg_core.rules.arrhythmia_base import (
     feats,
     finding,
     per_event,
+    ront_pvcs,
     thr,
 )
 from ecg_core.rules.context import RuleContext
@@ -287,22 +288,18 @@ def _asystole(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     )
 
 
-def _estimated_qt_ms(
-    ctx: RuleContext, rule: Rule, prev_rr_ms: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """QT of the beat before each PVC: measured QTc (if any) or ``reference_qtc_ms``, Bazett."""
-    m = ctx.measurements
-    qtc = m.qtc_ms if m is not None and m.qtc_ms is not None else rule.param("reference_qtc_ms")
-    return np.asarray(qtc * np.sqrt(prev_rr_ms / 1000.0), dtype=np.float64)
-
-
 def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """R-on-T PVCs (coupling <= threshold x preceding QT) and, optionally, multifocal PVCs.
 
     A PVC counts only after two sinus beats and with a compensatory pause: coupling + next
     RR >= ``min_compensation`` x the preceding RR, and its morphology family must hold at
     least ``min_family_beats_ront`` PVCs (both reject extra detections on noise); a PVC
-    whose QRS correlates >= ``max_normal_corr`` with the sinus template is not counted.
+    whose QRS correlates >= ``max_normal_corr`` with the sinus template, that is not
+    premature (coupling > ``max_prematurity`` x preceding RR) or narrower than
+    ``min_qrs_ms`` is not counted (it is then not a confident PVC). The QT is the
+    measured QTc (Bazett back to each preceding RR); without one,
+    ``reference_qtc_ms`` -- unless ``require_measured_qt`` = 1 (no measured QT, no R-on-T
+    call: a coupling interval cannot be set against an unknown T wave).
 
     With ``multifocal`` = 1, >= ``min_morphologies`` families of >= ``min_family_beats``
     beats also fire.
@@ -310,18 +307,20 @@ def _ront_pvc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     f = feats(ctx)
     if f is None or f.pvc_idx.size == 0:
         return []
-    qt = _estimated_qt_ms(ctx, rule, f.pvc_prev_rr_ms)
-    ratio = f.pvc_coupling_ms / qt
-    compensated = (f.pvc_coupling_ms + f.pvc_next_rr_ms) >= rule.param(
-        "min_compensation"
-    ) * f.pvc_prev_rr_ms
-    fam = f.pvc_family
-    sizes = np.bincount(fam[fam >= 0], minlength=1)
-    fam_size = np.where(fam >= 0, sizes[np.maximum(fam, 0)], 0)
-    typical = fam_size >= rule.param("min_family_beats_ront", 1.0)
-    typical &= ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
-    hit = np.flatnonzero((ratio <= thr(rule)) & compensated & typical)
-    credible = compensated & ~(f.pvc_normal_corr >= rule.param("max_normal_corr"))
+    m = ctx.measurements
+    measured = m.qtc_ms if m is not None else None
+    hit, ratio, qt, credible = ront_pvcs(
+        f,
+        qtc_ms=measured if measured is not None else rule.param("reference_qtc_ms"),
+        ratio=thr(rule),
+        min_compensation=rule.param("min_compensation"),
+        max_normal_corr=rule.param("max_normal_corr"),
+        max_prematurity=rule.param("max_prematurity", float("inf")),
+        min_qrs_ms=rule.param("min_qrs_ms", 0.0),
+        min_family_beats=rule.param("min_family_beats_ront", 1.0),
+    )
+    if measured is None and rule.param("require_measured_qt", 0.0) > 0:
+        hit = hit[:0]
     t = f.t_beat_s[f.pvc_idx]
     extra = [
         {"beat_index": int(i), "coupling_ms": round(float(c), 1), "qt_ms": round(float(q), 1)}

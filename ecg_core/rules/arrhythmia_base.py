@@ -18,7 +18,7 @@ from models.errors import RuleProfileError
 from models.profile import Rule
 from models.result import Finding
 
-__all__ = ["aggregate", "beat_range", "feats", "finding", "per_event", "thr"]
+__all__ = ["aggregate", "beat_range", "feats", "finding", "per_event", "ront_pvcs", "thr"]
 
 
 def feats(ctx: RuleContext) -> RhythmFeatures | None:
@@ -32,6 +32,61 @@ def thr(rule: Rule) -> float:
     if rule.threshold is None:
         raise RuleProfileError(f"rule {rule.id!r} ({rule.code}) needs a threshold")
     return rule.threshold
+
+
+def ront_pvcs(
+    f: RhythmFeatures,
+    *,
+    qtc_ms: float,
+    ratio: float,
+    min_compensation: float,
+    max_normal_corr: float,
+    min_family_beats: float = 1.0,
+    max_prematurity: float = np.inf,
+    min_qrs_ms: float = 0.0,
+) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """R-on-T PVCs: coupling interval <= ``ratio`` x the QT of the beat before.
+
+    Parameters
+    ----------
+    f : RhythmFeatures
+        Rhythm features (PVCs after two beats, their coupling and surrounding RRs).
+    qtc_ms : float
+        Corrected QT; the QT of the beat before each PVC is ``qtc_ms * sqrt(RR_s)``
+        (Bazett), ms.
+    ratio : float
+        Coupling / QT at or below which a PVC falls on the T wave.
+    min_compensation : float
+        Coupling + next RR must be >= this x the preceding RR (compensatory pause).
+    max_normal_corr : float
+        PVCs whose QRS correlates >= this with the sinus template are not counted.
+    min_family_beats : float
+        Minimum PVCs in the morphology family.
+    max_prematurity : float
+        A PVC is premature: coupling <= this x the preceding RR.
+    min_qrs_ms : float
+        A PVC is wide: QRS >= this, ms (unknown widths pass).
+
+    Returns
+    -------
+    hit : ndarray of intp
+        Positions (into ``f.pvc_idx``) of the R-on-T PVCs.
+    coupling_ratio, qt_ms : ndarray, shape (n_pvc,)
+        Coupling / QT and the QT used, per PVC.
+    credible : ndarray of bool, shape (n_pvc,)
+        Premature, wide, compensated PVCs not resembling the sinus beat.
+    """
+    qt = np.asarray(qtc_ms * np.sqrt(f.pvc_prev_rr_ms / 1000.0), dtype=np.float64)
+    cr = f.pvc_coupling_ms / qt
+    credible = (f.pvc_coupling_ms + f.pvc_next_rr_ms) >= min_compensation * f.pvc_prev_rr_ms
+    credible &= ~(f.pvc_normal_corr >= max_normal_corr)
+    credible &= f.pvc_coupling_ms <= max_prematurity * f.pvc_prev_rr_ms
+    credible &= ~(f.qrs_ms[f.pvc_idx] < min_qrs_ms)
+    fam = f.pvc_family
+    sizes = np.bincount(fam[fam >= 0], minlength=1)
+    fam_size = np.where(fam >= 0, sizes[np.maximum(fam, 0)], 0)
+    hit = np.flatnonzero((cr <= ratio) & credible & (fam_size >= min_family_beats))
+    return hit, cr, qt, credible
 
 
 def finding(

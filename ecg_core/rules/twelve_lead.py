@@ -21,6 +21,7 @@ from ecg_core.ischemia import (
     sgarbossa_leads,
     territories,
 )
+from ecg_core.rules.arrhythmia_base import feats, ront_pvcs
 from ecg_core.rules.context import RuleContext
 from ecg_core.rules.engine import Evaluator
 from ecg_core.twelve_lead import TwelveLeadFeatures
@@ -516,21 +517,72 @@ def long_qtc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ]
 
 
+def _qt_companion(ctx: RuleContext, rule: Rule, qtc: float) -> dict[str, object] | None:
+    """The arrhythmia that makes a long QT critical, or None.
+
+    Resting ECG: R-on-T PVCs (coupling <= ``with_ront_ratio`` x the QT measured here,
+    compensated, not resembling the sinus beat: ``min_compensation``, ``max_normal_corr``).
+    Holter: a ventricular run of >= ``with_vt_min_beats`` beats at >= ``with_vt_min_bpm``.
+    """
+    rf = feats(ctx)
+    if rf is None:
+        return None
+    if ctx.recording == "holter":
+        r = rf.v_runs
+        ok = (r.n_beats >= rule.param("with_vt_min_beats")) & (
+            r.rate_bpm >= rule.param("with_vt_min_bpm")
+        )
+        if not ok.any():
+            return None
+        k = int(np.flatnonzero(ok)[0])
+        return {"with": "VT", "onset_s": round(float(r.onset_s[k]), 3), "runs": int(ok.sum())}
+    if rf.pvc_idx.size == 0:
+        return None
+    hit, ratio, _, _ = ront_pvcs(
+        rf,
+        qtc_ms=qtc,
+        ratio=rule.param("with_ront_ratio"),
+        min_compensation=rule.param("min_compensation"),
+        max_normal_corr=rule.param("max_normal_corr"),
+        max_prematurity=rule.param("max_prematurity", float("inf")),
+        min_qrs_ms=rule.param("min_qrs_ms", 0.0),
+    )
+    if hit.size == 0:
+        return None
+    return {
+        "with": "R-on-T PVC",
+        "beat_indices": [int(i) for i in rf.pvc_idx[hit][:20]],
+        "coupling_qt_ratio": round(float(np.min(ratio[hit])), 3),
+    }
+
+
 def long_qt_critical(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Critical QTc (>= 550 ms regional critical value)."""
+    """Critical QTc (>= threshold, 550 ms) WITH R-on-T PVCs (resting) or VT (Holter).
+
+    CRITICAL_VALUES.md A (LONG_QT): the critical value is the conjunction; a stand-alone
+    QTc >= 500 ms is reported as abnormal by ``LONG_QTC`` (torsades risk). The QTc is the
+    12-lead measurement (withheld when it cannot be trusted) or ``ctx.measurements``.
+    """
     f = _features(ctx)
     got = None if f is None else _qtc(ctx, f, rule)
+    if got is None and ctx.measurements is not None and ctx.measurements.qtc_ms is not None:
+        got = (str(ctx.features.get("qtc_formula", "bazett")), ctx.measurements.qtc_ms)
     if got is None or got[1] < (rule.threshold or 0.0):
         return []
     formula, value = got
+    companion = _qt_companion(ctx, rule, value)
+    if companion is None:
+        return []
     return [
         _finding(
             rule,
             profile,
             value=round(value, 1),
             threshold=rule.threshold,
-            evidence={"formula": formula},
-            message=f"critical QT prolongation: QTc ({formula}) {value:.0f} ms",
+            evidence={"formula": formula, **companion},
+            message=(
+                f"critical QT prolongation: QTc ({formula}) {value:.0f} ms with {companion['with']}"
+            ),
         )
     ]
 

@@ -10,7 +10,7 @@ from ecg_core.rules.context import RuleContext
 from ecg_core.rules.engine import evaluate_profile, missing_evaluators
 from ecg_core.types import BeatSeries
 from models.profile import RecordingType, RuleProfile, load_profile
-from models.result import Finding
+from models.result import Finding, Measurements
 from tests.ecg_core.rhythm_synth import FS_HZ, beats_from_rr, ecg_for, vf_signal
 
 RNG = np.random.default_rng(3)
@@ -21,6 +21,7 @@ def _findings(
     signal_mv: np.ndarray,
     profile: RuleProfile,
     recording: RecordingType,
+    qtc_ms: float | None = None,
 ) -> list[Finding]:
     dur = signal_mv.shape[1] / FS_HZ
     eps, feats = analyze_rhythm(
@@ -33,6 +34,7 @@ def _findings(
         leads=("I", "II"),
         beats=beats,
         episodes=tuple(eps),
+        measurements=Measurements(qtc_ms=qtc_ms),
         features={"rhythm": feats},
     )
     return evaluate_profile(profile, ctx)
@@ -159,3 +161,34 @@ def test_noise_span_reported_with_time_span() -> None:
     noise = [f for f in _findings(beats, x, load_profile(), "holter") if f.code == "NOISE"]
     assert len(noise) == 1
     assert (noise[0].onset_s, noise[0].offset_s) == (10.0, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("qtc_ms", "with_vt", "critical"),
+    [(600.0, True, True), (600.0, False, False), (520.0, True, False)],
+)
+def test_long_qt_is_critical_only_with_vt_on_holter(
+    qtc_ms: float, with_vt: bool, critical: bool
+) -> None:
+    # Given a Holter strip with (or without) a 5-beat VT run and a measured QTc
+    labels = "N" * 20 + ("V" * 5 if with_vt else "N" * 5) + "N" * 20
+    rr = [0.8] * 20 + ([0.4] * 5 if with_vt else [0.8] * 5) + [0.8] * 19
+    beats = beats_from_rr(rr, labels)
+    x = ecg_for(beats, float(beats.r_idx[-1] / FS_HZ + 1.0))
+    # When the profile is evaluated
+    found = _findings(beats, x, load_profile(), "holter", qtc_ms=qtc_ms)
+    long_qt = [f for f in found if f.code == "LONG_QT"]
+    # Then QTc >= 550 ms is critical only together with VT (CRITICAL_VALUES.md A)
+    assert bool(long_qt) is critical
+    if critical:
+        assert long_qt[0].evidence["with"] == "VT"
+        assert long_qt[0].threshold == 550.0
+
+
+def test_long_qt_alone_is_not_critical_on_a_resting_ecg() -> None:
+    # Given a regular resting ECG (no PVC) with QTc 600 ms
+    beats = beats_from_rr([0.8] * 12)
+    x = ecg_for(beats, 10.5)
+    found = _findings(beats, x, load_profile(), "resting", qtc_ms=600.0)
+    # Then no critical LONG_QT (stand-alone long QTc is the abnormal LONG_QTC item)
+    assert not [f for f in found if f.code == "LONG_QT"]
