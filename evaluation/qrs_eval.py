@@ -322,6 +322,7 @@ def _score_vfdb(stem: str) -> dict[str, Any]:
         "ours": int(ours.size),
         "xqrs": int(ref.size),
         "beats_in_vf": int(in_vf.size),
+        "beats_in_vf_not_q": int((beats.label[vf[beats.r_idx]] != "Q").sum()),
         "vf_unanalysable_pct": float(100 * (unan & vf).sum() / max(1, vf.sum())),
     }
 
@@ -350,6 +351,7 @@ class PseudoRefReport:
             "agree/xqrs %",
             "agree/ours %",
             "beats in VF",
+            "of which not Q",
             "VF unanalysable %",
         ):
             t.add_column(col, justify="right")
@@ -361,6 +363,7 @@ class PseudoRefReport:
                 _fmt(100 * r["agree"] / r["xqrs"] if r["xqrs"] else None),
                 _fmt(100 * r["agree"] / r["ours"] if r["ours"] else None),
                 str(r["beats_in_vf"]),
+                str(r["beats_in_vf_not_q"]),
                 f"{r['vf_unanalysable_pct']:.1f}",
             )
         return [t]
