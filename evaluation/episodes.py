@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EpisodeCounts", "average", "episode_counts", "gross", "overlap_s"]
+__all__ = [
+    "EpisodeCounts",
+    "average",
+    "episode_counts",
+    "gross",
+    "join_reference",
+    "overlap_s",
+]
 
 Interval = tuple[float, float]
 
@@ -158,4 +165,54 @@ def average(counts: Iterable[EpisodeCounts]) -> dict[str, float]:
         vals = [getattr(c, name) for c in items]
         vals = [v for v in vals if not np.isnan(v)]
         out[name] = float(np.mean(vals)) if vals else float("nan")
+    return out
+
+
+def join_reference(
+    labelled: Sequence[tuple[str, float, float]],
+    kinds: Sequence[str],
+    bridge: Sequence[str] = ("NOISE",),
+) -> list[Interval]:
+    """Reference episodes of ``kinds``: adjacent intervals joined, also across ``bridge``.
+
+    One clinical episode is one run of the class, whatever sub-label it carries: VF next
+    to VFL is one VF/VFL episode (EC57 scores them as one class), and a ``(NOISE``
+    annotation inside it marks signal quality, not a change of rhythm, so VF - NOISE - VF
+    is one episode. Any other rhythm in between ends the episode.
+
+    Parameters
+    ----------
+    labelled : sequence of (label, onset_s, offset_s)
+        Consecutive rhythm intervals of one record, in time order.
+    kinds : sequence of str
+        Labels of the class (e.g. ``VF``, ``VFL``, ``VFIB``).
+    bridge : sequence of str
+        Labels that do not end an episode when the class resumes after them.
+
+    Returns
+    -------
+    list of (onset_s, offset_s)
+        Joined episodes (bridging intervals included in the span).
+
+    Examples
+    --------
+    >>> join_reference([("VF", 0, 5), ("NOISE", 5, 6), ("VFL", 6, 9), ("N", 9, 20),
+    ...                 ("VF", 20, 22)], ("VF", "VFL"))
+    [(0, 9), (20, 22)]
+    """
+    out: list[Interval] = []
+    pending_end: float | None = None  # end of the last class interval of the open episode
+    start: float | None = None
+    for label, a, b in labelled:
+        if label in kinds:
+            if start is None:
+                start = a
+            pending_end = b
+        elif label in bridge and start is not None:
+            continue
+        elif start is not None and pending_end is not None:
+            out.append((start, pending_end))
+            start = pending_end = None
+    if start is not None and pending_end is not None:
+        out.append((start, pending_end))
     return out

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluation.episodes import average, episode_counts, gross, overlap_s
+from evaluation.episodes import average, episode_counts, gross, join_reference, overlap_s
 
 
 def test_partial_overlap_counts_and_durations() -> None:
@@ -68,3 +68,11 @@ def test_perfect_detection_scores_one(ref: list[tuple[float, float]]) -> None:
     assert c.episode_ppv == 1.0
     assert c.duration_se == pytest.approx(1.0)
     assert c.duration_ppv == pytest.approx(1.0)
+
+
+def test_join_reference_joins_vf_vfl_and_noise_but_not_other_rhythms() -> None:
+    # Given VF, a noise annotation, VFL, then sinus rhythm and VF again
+    ref = [("VF", 0.0, 5.0), ("NOISE", 5.0, 6.0), ("VFL", 6.0, 9.0), ("N", 9.0, 20.0)]
+    ref += [("VF", 20.0, 22.0), ("NOISE", 22.0, 30.0)]
+    # Then the first three are one VF/VFL episode; trailing noise is not part of the last
+    assert join_reference(ref, ("VF", "VFL")) == [(0.0, 9.0), (20.0, 22.0)]
