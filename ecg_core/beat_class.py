@@ -169,9 +169,8 @@ def _align(
     """Best lag (within +/-``lag``) of each beat against ``template``.
 
     ``wide`` is (n, L, w + 2 lag); returns the aligned centred windows (n, L, w) and the
-    best weighted correlation per beat. Sliding sums give every lag's window variance and
-    one ``einsum`` every lag's cross term (the template is centred, so the windows need not
-    be).
+    best weighted correlation per beat. ``einsum`` over a sliding-window view gives every
+    lag's window sums and cross term (the template is centred, so the windows need not be).
     """
     n = wide.shape[0]
     w = wide.shape[-1] - 2 * lag
@@ -181,17 +180,14 @@ def _align(
     # plain einsum loops, no BLAS: small products, and BLAS threads would only contend
     num = np.einsum("nlsw,lw->nls", sw, t)
     num = np.einsum("nls,nl->ns", num, w2)
-    c1 = np.cumsum(np.pad(wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
-    c2 = np.cumsum(np.pad(wide * wide, ((0, 0), (0, 0), (1, 0))), axis=-1)
-    s1 = c1[..., w:] - c1[..., :-w]
-    var = (c2[..., w:] - c2[..., :-w]) - s1 * s1 / w  # (n, L, S)
+    s1 = np.einsum("nlsw->nls", sw)
+    var = np.einsum("nlsw,nlsw->nls", sw, sw) - s1 * s1 / w  # (n, L, S), times w
     den_a = np.einsum("nls,nl->ns", np.maximum(var, 0.0), w2)
     den_b = (w2 * (t * t).sum(axis=-1)).sum(axis=-1)  # (n,)
     corr = num / np.maximum(np.sqrt(den_a * den_b[:, np.newaxis]), 1e-12)
     best = np.argmax(corr, axis=1)
-    sel = best[:, np.newaxis] + np.arange(w)  # (n, w)
-    aligned = np.take_along_axis(wide, sel[:, np.newaxis, :], axis=-1)
-    return _centre(aligned), corr[np.arange(n), best]
+    rows = np.arange(n)
+    return _centre(sw[rows, :, best]), corr[rows, best]
 
 
 def _width_s(win: NDArray[np.float64], lw: NDArray[np.float64], dt_s: float) -> NDArray[np.float64]:
