@@ -143,7 +143,7 @@ def _windows(
     """Windows ``r - pre .. r + post`` every ``step`` samples: (n_beats, n_leads, w)."""
     offs = np.arange(-pre, post + 1, step)
     idx = np.clip(r_idx[:, np.newaxis] + offs, 0, clean_mv.shape[1] - 1)
-    return np.transpose(clean_mv[:, idx], (1, 0, 2))
+    return np.ascontiguousarray(np.transpose(clean_mv[:, idx], (1, 0, 2)))
 
 
 def _centre(win: NDArray[np.float64]) -> NDArray[np.float64]:
