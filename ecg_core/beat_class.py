@@ -7,23 +7,28 @@ Method (per chunk of a few minutes; every step is an array operation over beats)
 2. **Alignment.** A first dominant template (median of the beats that are not premature) is
    matched to every beat over lags of +/-40 ms; the best-correlating lag re-centres the
    beat, so a fiducial that jumps between R and S does not read as a new morphology.
-3. **Clustering** (density-leader clustering on the correlation matrix, cf. the template
-   matching of Hamilton & Tompkins and the morphology clusters of Lagerholm et al., IEEE
-   TBME 2000;47:838): repeatedly, the beat with the most unassigned neighbours (correlation
-   >= 0.90 and peak-to-peak amplitude within a factor 1.5) seeds a cluster made of those
-   neighbours; up to ``MAX_CLUSTERS`` clusters, the rest stay unclustered.
-4. **Cluster labels.** The dominant cluster is the largest one whose beats are not premature
-   as a group. Each other cluster's median template is compared with the dominant template
-   (lag-aligned correlation, QRS width from the slope envelope, amplitude): it is
-   ventricular when its morphology differs (correlation < 0.8) and the QRS is wider (more
-   than 20 ms; ventricular origin widens the QRS, AHA/ACCF/HRS 2009 Part III) or of very
-   different size, or when it differs and its beats are premature with a compensatory
-   pause. Width is therefore always relative to the patient's own dominant QRS, so wide
-   normal beats of bundle-branch block are not called V.
+3. **Clustering** (greedy template clustering, cf. the template matching of Hamilton &
+   Tompkins and the morphology clusters of Lagerholm et al., IEEE TBME 2000;47:838): a seed
+   (first the dominant template, then the free beat closest to the mean of the free beats)
+   takes every free beat correlating >= 0.90 with it and with a peak-to-peak amplitude
+   within a factor 1.5; its template is re-estimated and the membership recomputed once;
+   up to ``MAX_CLUSTERS`` clusters of >= ``MIN_CLUSTER`` beats, the rest stay unclustered.
+   Only matrix-vector products are used, so the cost is linear in beats.
+4. **Cluster labels.** The dominant cluster is the narrowest QRS among the large clusters
+   whose beats are not premature as a group (a run of idioventricular beats can outnumber
+   the sinus beats of a chunk, but is wider). Each other cluster's median template is
+   compared with the dominant template (correlation, QRS width from the slope envelope,
+   amplitude): it is ventricular when its morphology differs (correlation < 0.8) and the QRS
+   is wider (more than 20 ms; ventricular origin widens the QRS, AHA/ACCF/HRS 2009 Part III)
+   or much larger, or its beats are premature with a compensatory pause; or when it is very
+   different (correlation < 0.5). Width is always relative to the patient's own dominant
+   QRS, so wide normal beats of bundle-branch block are not called V.
 5. **Beat labels.** Beats of ventricular clusters are ``V``; beats of the other clusters are
    ``S`` when premature (RR below 85 % of the local median, the usual 10-20 % prematurity
    criterion of Holter practice) and ``N`` otherwise; unclustered beats are judged on their
    own features with the same rules; beats in poor signal are ``Q`` (EC57: unclassifiable).
+6. **Not a QRS** (:func:`not_qrs`): unclustered detections that are small with spread-out
+   slope energy, or crowded against another detection, are dropped by the caller.
 
 The numeric cut-offs were checked on the 22 MIT-BIH DS1 records (de Chazal et al., IEEE TBME
 2004;51:1196 split; see docs/qrs.md). ``F`` is not emitted (EC57 does not count F called V
@@ -77,7 +82,8 @@ S_PREMATURE = 0.85
 COMP_PAUSE = 1.3
 #: Correlation below which morphology differs from the dominant template.
 V_CORR = 0.80
-#: Correlation below which morphology alone (with prematurity) makes a beat V.
+#: Correlation below which morphology alone makes a cluster V (an unclustered beat needs
+#: prematurity as well).
 V_CORR_STRONG = 0.5
 #: Width excess over the template that marks a wide QRS, s.
 V_WIDTH_EXCESS_S = 0.02
