@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from ecg_core.rhythm.af import af_episodes, af_trace
 from ecg_core.rhythm.atrial import p_wave_coherence
 from ecg_core.rhythm.av_block import second_degree_candidates
+from ecg_core.rhythm.av_dissociation import third_degree_block
 from ecg_core.rhythm.features import AfEpisodes, RhythmFeatures, RhythmParams
 from ecg_core.rhythm.intervals import true_runs
 from ecg_core.rhythm.morphology import (
@@ -224,6 +225,7 @@ def analyze_rhythm(
         noise_spans_s=noise,
         leads=leads,
         params=p,
+        third_degree=third_degree_block(signal_mv, beats),
     )
     long_ = pauses.rr_s >= p.asystole_min_s
     asys = (
@@ -263,5 +265,30 @@ def analyze_rhythm(
         )
         for i in feats.bii_idx
     )
+    td = feats.third_degree
+    if td is not None:
+        episodes.extend(
+            Episode(
+                type="BIII",
+                onset_s=float(a),
+                offset_s=float(b),
+                evidence={
+                    "atrial_rate_bpm": round(float(ar), 1),
+                    "ventricular_rate_bpm": round(float(vr), 1),
+                    "pr_sd_ms": round(float(sd), 1),
+                    "method": "AV dissociation: regular P waves faster than a regular slow "
+                    "escape rhythm, PR not constant (P detected after QRST cancellation)",
+                    "leads": list(leads),
+                },
+            )
+            for a, b, ar, vr, sd in zip(
+                td.onset_s,
+                td.offset_s,
+                td.atrial_bpm,
+                td.ventricular_bpm,
+                td.pr_sd_ms,
+                strict=True,
+            )
+        )
     episodes.sort(key=lambda e: (e.onset_s, e.type))
     return episodes, feats

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ecg_core.rhythm.af import AfParams
+from ecg_core.rhythm.av_dissociation import ThirdDegree
 from ecg_core.rhythm.pauses import Pauses
 from ecg_core.rhythm.runs import BeatRuns
 from ecg_core.rhythm.vf import VfParams
@@ -172,6 +173,8 @@ class RhythmFeatures:
         Leads analysed.
     params : RhythmParams
         Thresholds used.
+    third_degree : ThirdDegree or None
+        Windows with AV dissociation (third-degree AV block); None when not analysed.
     """
 
     duration_s: float
@@ -202,6 +205,7 @@ class RhythmFeatures:
     noise_spans_s: NDArray[np.float64]
     leads: tuple[str, ...]
     params: RhythmParams
+    third_degree: ThirdDegree | None = None
 
     @property
     def noise_fraction(self) -> float:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from ecg_core.rhythm.features import RhythmFeatures
 from ecg_core.rhythm.intervals import close_gaps
 from ecg_core.rules.arrhythmia_abnormal import ABNORMAL_EVALUATORS
+from ecg_core.rules.arrhythmia_av import AV_EVALUATORS
 from ecg_core.rules.arrhythmia_base import (
     aggregate,
     feats,
@@ -381,5 +382,6 @@ EVALUATORS: dict[str, Evaluator] = {
     "RONT_PVC": _ront_pvc,
     "T_ALTERNANS": _t_alternans,
     **ABNORMAL_EVALUATORS,
+    **AV_EVALUATORS,
 }
 """Arrhythmia evaluators by item code (merged by :mod:`ecg_core.rules.engine`)."""
