@@ -66,11 +66,13 @@ class VfParams:
         Episodes shorter than this are dropped; gaps up to this are bridged.
     vote_windows : int
         Odd length of the majority vote (median filter) over window decisions.
-    asys_max_slope_mv_s, asys_min_sd_mv : float
-        A 1-s block is quiet (no QRS, no VF) when the steepest slope of the 1-20 Hz
-        signal stays below this in every lead (QRS complexes have > 10 mV/s, P waves
-        ~2-3 mV/s; set on vfdb ``(ASYS`` vs other rhythms), and not dead flat
-        (standard deviation >= ``asys_min_sd_mv``: an exactly flat trace is lead-off).
+    asys_highpass_hz, asys_max_slope_mv_s, asys_min_sd_mv : float
+        A 1-s block is quiet (no QRS, no VF) when the steepest slope of the
+        ``asys_highpass_hz``-20 Hz signal stays below this in every lead (QRS complexes
+        have > 10 mV/s, P waves ~2-3 mV/s; baseline recovery after a shock is slower
+        than 5 Hz; set on vfdb ``(ASYS`` vs other rhythms, and no quiet 3 s on 1,458
+        CinC 2017 N/A/O records, mitdb or cpsc2021), and not dead flat (standard
+        deviation >= ``asys_min_sd_mv``: an exactly flat trace is lead-off).
     """
 
     window_s: float = 4.0
@@ -87,7 +89,8 @@ class VfParams:
     min_episode_s: float = 2.0
     merge_gap_s: float = 2.0
     vote_windows: int = 3
-    asys_max_slope_mv_s: float = 3.5
+    asys_highpass_hz: float = 5.0
+    asys_max_slope_mv_s: float = 2.5
     asys_min_sd_mv: float = 0.003
 
 
@@ -243,6 +246,10 @@ def _quiet_seconds(x: NDArray[np.float64], fs2: float, p: VfParams) -> NDArray[n
     n = x.shape[-1] // k
     if n == 0:
         return np.zeros(0, dtype=bool)
+    # slope above asys_highpass_hz only: the exponential baseline recovery after a
+    # defibrillation shock or electrode motion is slow; QRS complexes are not
+    sos = ss.butter(2, p.asys_highpass_hz, btype="highpass", fs=fs2, output="sos")
+    x = np.asarray(ss.sosfilt(sos, x, axis=-1), dtype=np.float64)
     blocks = x[:, : n * k].reshape(x.shape[0], n, k)
     slope = np.abs(np.diff(blocks, axis=-1)).max(axis=-1) * fs2  # mV/s, (n_leads, n)
     sd = blocks.std(axis=-1)
