@@ -7,16 +7,7 @@ when the CLI runs as ``python -m cli.main``.
 
 from __future__ import annotations
 
-import os
-
-# One BLAS thread per process: the analysis works on small matrices, where BLAS threads only
-# add CPU contention (measured: 10 s 12-lead analysis 27 ms -> 20 ms median under load), and
-# workers already run one analysis process per core. Set before numpy is first imported;
-# an explicit setting in the environment wins.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import typer  # noqa: E402
+import typer
 
 __all__ = ["app"]
 
