@@ -67,6 +67,15 @@ ARTEFACT_FOCUS = 0.8
 #: another detection is a P or T wave or a split QRS (250 ms is 240 bpm; ventricular
 #: coupling intervals are longer).
 ARTEFACT_GAP_S = 0.25
+#: An unclustered detection smaller than ``SPLIT_AMP`` x the dominant beat whose RR before
+#: and after add up to less than ``SPLIT_RR`` x the local median RR sits inside one normal
+#: interval without resetting the rhythm (no prematurity-plus-pause pattern of an ectopic
+#: beat): a tall P or T wave or a baseline jump between two normal beats. Interpolated
+#: ventricular beats split an interval too but are as large as or larger than the
+#: dominant QRS (AHA/ACCF/HRS 2009 Part III: wide, high-amplitude ventricular QRS).
+#: Checked on MIT-BIH DS1 (docs/qrs.md).
+SPLIT_AMP = 0.7
+SPLIT_RR = 1.1
 #: A cluster with at least this share of the largest normal-timed cluster's beats can be
 #: the dominant one (the narrowest QRS among them wins).
 DOMINANT_SHARE = 0.25
@@ -85,6 +94,11 @@ V_CORR = 0.80
 #: Correlation below which morphology alone makes a cluster V (an unclustered beat needs
 #: prematurity as well).
 V_CORR_STRONG = 0.5
+#: An unclustered beat that is not premature and still correlates at least this well with
+#: the dominant template is a conducted beat distorted by noise or aberration, not V: an
+#: isolated ventricular ectopic in a supraventricular rhythm comes early (coupled), and
+#: its morphology is unrelated to the conducted QRS. Checked on MIT-BIH DS1 (docs/qrs.md).
+V_CORR_ON_TIME = 0.6
 #: Width excess over the template that marks a wide QRS, s.
 V_WIDTH_EXCESS_S = 0.02
 #: Amplitude ratio to template that marks an ectopic-sized beat.
@@ -410,7 +424,8 @@ def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
     """Detections that are not QRS complexes.
 
     Unclustered detections that are small with unfocused slope energy, or no larger than
-    the dominant beat and crowded against another detection.
+    the dominant beat and crowded against another detection, or small and splitting one
+    normal RR interval in two (``SPLIT_AMP``, ``SPLIT_RR``).
 
     Parameters
     ----------
@@ -425,7 +440,9 @@ def not_qrs(features: BeatFeatures) -> NDArray[np.bool_]:
     f = features
     small = (f.amp_ratio < ARTEFACT_AMP) & (f.focus < ARTEFACT_FOCUS)
     crowded = (f.amp_ratio < 1.0) & (f.gap_s < ARTEFACT_GAP_S)
-    out: NDArray[np.bool_] = (f.cluster < 0) & (small | crowded)
+    # (RR before + RR after) / local median RR = rr_ratio * (1 + comp_ratio)
+    split = (f.amp_ratio < SPLIT_AMP) & (f.rr_ratio * (1.0 + f.comp_ratio) < SPLIT_RR)
+    out: NDArray[np.bool_] = (f.cluster < 0) & (small | crowded | split)
     return out
 
 
@@ -469,6 +486,7 @@ def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDA
     premature = f.rr_ratio < S_PREMATURE
     pause = f.comp_ratio > COMP_PAUSE
     own_v = (differs & (wide | big | (premature & pause))) | ((f.corr < V_CORR_STRONG) & premature)
+    own_v &= premature | (f.corr < V_CORR_ON_TIME)
     is_v = f.cluster_v | (~f.cluster_n & own_v)
     label = np.full(f.corr.shape, "N", dtype="<U1")
     label[premature & ~is_v] = "S"

@@ -7,6 +7,7 @@ import wfdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecg_core.beat_class import BeatFeatures
 from ecg_core.qrs import detect_beats, detect_r_peaks, median_hr_bpm
 from evaluation.ec57 import aami_class, compare
 from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
@@ -171,3 +172,60 @@ def test_flutter_waves_are_not_called_beats(samples_dir):
     assert inside.sum() > 0
     assert (b.label[inside] == "Q").mean() >= 0.8
     assert (~b.quality_ok[inside]).mean() >= 0.8
+
+
+def _features(**kw: float) -> BeatFeatures:
+    """One unclustered beat's features (defaults: an ordinary on-time dominant-like beat)."""
+    v = {
+        "rr_ratio": 1.0,
+        "comp_ratio": 1.0,
+        "corr": 0.99,
+        "amp_ratio": 1.0,
+        "width_s": 0.08,
+        "width_excess_s": 0.0,
+        "focus": 0.9,
+        "gap_s": 0.8,
+    } | kw
+
+    def a(name: str) -> np.ndarray:
+        return np.array([v[name]], dtype=np.float64)
+
+    return BeatFeatures(
+        rr_ratio=a("rr_ratio"),
+        comp_ratio=a("comp_ratio"),
+        corr=a("corr"),
+        amp_ratio=a("amp_ratio"),
+        width_s=a("width_s"),
+        width_excess_s=a("width_excess_s"),
+        cluster=np.array([-1], dtype=np.intp),
+        cluster_v=np.zeros(1, dtype=bool),
+        cluster_n=np.zeros(1, dtype=bool),
+        focus=a("focus"),
+        gap_s=a("gap_s"),
+    )
+
+
+def test_small_detection_splitting_one_normal_rr_is_not_a_qrs() -> None:
+    from ecg_core.beat_class import SPLIT_AMP, SPLIT_RR, not_qrs
+
+    # a small wave half-way through a normal RR: before + after = one median RR
+    split = _features(rr_ratio=0.5, comp_ratio=1.0, amp_ratio=0.5 * SPLIT_AMP, gap_s=0.4)
+    assert not_qrs(split)[0]
+    # same timing but as large as the dominant beat (interpolated ectopic): kept
+    big = _features(rr_ratio=0.5, comp_ratio=1.0, amp_ratio=1.2, gap_s=0.4)
+    assert not not_qrs(big)[0]
+    # small but premature with a compensatory pause (RR sum > SPLIT_RR): kept
+    ectopic = _features(rr_ratio=0.6, comp_ratio=1.0 + SPLIT_RR, amp_ratio=0.6, gap_s=0.5)
+    assert not not_qrs(ectopic)[0]
+
+
+def test_on_time_beat_like_the_dominant_one_is_not_v() -> None:
+    from ecg_core.beat_class import V_CORR_ON_TIME, classify_beats
+
+    ok = np.ones(1, dtype=bool)
+    on_time = _features(corr=V_CORR_ON_TIME + 0.1, width_excess_s=0.05, rr_ratio=1.0)
+    assert classify_beats(on_time, ok)[0] == "N"
+    early = _features(corr=V_CORR_ON_TIME + 0.1, width_excess_s=0.05, rr_ratio=0.6)
+    assert classify_beats(early, ok)[0] == "V"
+    unrelated = _features(corr=V_CORR_ON_TIME - 0.3, width_excess_s=0.05, rr_ratio=1.0)
+    assert classify_beats(unrelated, ok)[0] == "V"
