@@ -14,9 +14,13 @@ import math
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import wfdb
+from wfdb.io import _header as wfdb_header_specs
+from wfdb.io import _signal as wfdb_signal
+from wfdb.io.header import HeaderSyntaxError, parse_header_content, rx_record, rx_signal
 from wfdb.io.record import Record
 
 from ingest.readers.base import Reader, ReadOptions, age_sex_from_text, record_id_for
@@ -43,6 +47,54 @@ _NON_ECG_NAMES = frozenset(
     {"ABP", "ART", "PAP", "CVP", "ICP", "PLETH", "RESP", "SPO2", "SAO2", "CO2", "EEG", "EMG"}
 )
 _RECORD_LINE = re.compile(rb"^\s*[\w.+-]+(/\d+)?\s+\d+(\s|$)")
+
+# wfdb's own field tables (pandas DataFrames), read once into dicts: ``wfdb.rdheader``
+# looks them up with ``DataFrame.loc`` ~240 times per 12-lead header (~4-6 ms per call,
+# and ``wfdb.rdrecord`` parses the header a second time). Same fields, same order, same
+# defaults and types; tests/ingest/test_wfdb_header.py compares with ``wfdb.rdheader``.
+_RECORD_FIELDS = (
+    "record_name",
+    "n_seg",
+    "n_sig",
+    "fs",
+    "counter_freq",
+    "base_counter",
+    "sig_len",
+    "base_time",
+    "base_date",
+)
+_SIGNAL_FIELDS = (
+    "file_name",
+    "fmt",
+    "samps_per_frame",
+    "skew",
+    "byte_offset",
+    "adc_gain",
+    "baseline",
+    "units",
+    "adc_res",
+    "adc_zero",
+    "init_value",
+    "checksum",
+    "block_size",
+    "sig_name",
+)
+_RECORD_SPECS: dict[str, tuple[Any, Any]] = {
+    str(f): (
+        wfdb_header_specs.RECORD_SPECS.loc[f, "read_default"],
+        wfdb_header_specs.RECORD_SPECS.loc[f, "allowed_types"],
+    )
+    for f in wfdb_header_specs.RECORD_SPECS.index
+}
+_SIGNAL_SPECS: dict[str, tuple[Any, Any]] = {
+    str(f): (
+        wfdb_header_specs.SIGNAL_SPECS.loc[f, "read_default"],
+        wfdb_header_specs.SIGNAL_SPECS.loc[f, "allowed_types"],
+    )
+    for f in wfdb_header_specs.SIGNAL_SPECS.index
+}
+_INT_TYPES = wfdb_header_specs.int_types
+_FLOAT_TYPES = wfdb_header_specs.float_types
 
 
 def header_path_for(path: Path) -> Path | None:
@@ -135,9 +187,80 @@ def _check_file_sizes(header: Record, header_path: Path) -> None:
             )
 
 
+def _record_line_fields(record_line: str) -> dict[str, Any]:
+    """``wfdb.io._header._parse_record_line`` with the field table read from a dict."""
+    match = rx_record.match(record_line)
+    if match is None:
+        raise HeaderSyntaxError("invalid syntax in record line")
+    fields: dict[str, Any] = dict(zip(_RECORD_FIELDS, match.groups(), strict=True))
+    for field, (default, types) in _RECORD_SPECS.items():
+        text = fields[field]
+        if text == "":
+            fields[field] = default
+        elif types == _INT_TYPES:
+            fields[field] = int(text)
+        elif types == _FLOAT_TYPES:
+            value = float(text)
+            if field == "fs" and round(value, 8) == float(int(value)):
+                value = int(value)
+            fields[field] = value
+        elif field == "base_time":
+            fields[field] = wfdb_header_specs.wfdb_strptime(text)
+        elif field == "base_date":
+            fields[field] = datetime.strptime(text, "%d/%m/%Y").date()
+    if fields["base_date"] and fields["base_time"]:
+        fields["base_datetime"] = datetime.combine(fields["base_date"], fields["base_time"])
+    return fields
+
+
+def _signal_line_fields(signal_lines: list[str]) -> dict[str, list[Any]]:
+    """``wfdb.io._header._parse_signal_lines`` with the field table read from a dict."""
+    n_sig = len(signal_lines)
+    fields: dict[str, list[Any]] = {field: [None] * n_sig for field in _SIGNAL_SPECS}
+    for ch, line in enumerate(signal_lines):
+        match = rx_signal.match(line)
+        if match is None:
+            raise HeaderSyntaxError("invalid syntax in signal line")
+        for field, text in zip(_SIGNAL_FIELDS, match.groups(), strict=True):
+            fields[field][ch] = text
+        for field, (default, types) in _SIGNAL_SPECS.items():
+            text = fields[field][ch]
+            if text == "":
+                fields[field][ch] = default
+                # wfdb: a missing baseline defaults to the ADC zero when that is given
+                if field == "baseline" and fields["adc_zero"][ch] != "":
+                    fields["baseline"][ch] = int(fields["adc_zero"][ch])
+            elif types is _INT_TYPES:
+                fields[field][ch] = int(text)
+            elif types is _FLOAT_TYPES:
+                value = float(text)
+                fields[field][ch] = 200.0 if field == "adc_gain" and value == 0 else value
+    return fields
+
+
+def _parse_header(text: str) -> Record | None:
+    """A single-segment WFDB header as ``wfdb.rdheader`` builds it; None if multi-segment."""
+    header_lines, comment_lines = parse_header_content(text)
+    if not header_lines:
+        raise HeaderSyntaxError("no record line")
+    record_fields = _record_line_fields(header_lines[0])
+    if record_fields["n_seg"] is not None:
+        return None
+    record = Record()
+    if len(header_lines) > 1:
+        for field, values in _signal_line_fields(header_lines[1:]).items():
+            setattr(record, field, values)
+    for field, value in record_fields.items():
+        if field != "n_seg":
+            setattr(record, field, value)
+    record.comments = [line.strip(" \t#") for line in comment_lines]
+    return record
+
+
 def _read_header(header_path: Path) -> Record:
+    raw = header_path.read_bytes()
     record_line = b""
-    for line in header_path.read_bytes().splitlines():
+    for line in raw.splitlines():
         if line.strip() and not line.lstrip().startswith(b"#"):
             record_line = line
             break
@@ -147,12 +270,48 @@ def _read_header(header_path: Path) -> Record:
             f"({record_line.decode(errors='replace').strip()!r})"
         )
     try:
-        header = wfdb.rdheader(str(header_path.with_suffix("")))
-    except Exception as exc:  # wfdb raises bare ValueError/KeyError/HeaderSyntaxError
+        # wfdb.rdheader reads the text as ASCII, dropping other bytes
+        header = _parse_header(raw.decode("ascii", errors="ignore"))
+    except Exception as exc:  # HeaderSyntaxError, ValueError from a bad number or date
         raise CorruptRecordError(f"{header_path}: unreadable WFDB header ({exc})") from exc
-    if not isinstance(header, Record):
+    if header is None:
         raise CorruptRecordError(f"{header_path}: multi-segment WFDB records are not supported")
     return header
+
+
+def _decode_signal(header: Record, header_path: Path, channels: list[int]) -> np.ndarray | None:
+    """Physical signal (n_samples, n_channels) of the given channels, header already parsed.
+
+    The single-segment branch of ``wfdb.rdrecord`` (which would parse the header again):
+    wfdb's own segment reader, frame smoothing and digital-to-analogue conversion.
+    ``header`` is changed in place (its signal fields then describe ``channels`` only).
+    """
+    if header.sig_len is None:  # length from the signal file size: let wfdb work it out
+        rec = wfdb.rdrecord(str(header_path.with_suffix("")), channels=channels, physical=True)
+        return None if rec.p_signal is None else np.asarray(rec.p_signal, dtype=np.float64)
+    header.check_read_inputs(0, header.sig_len, channels, True, True, 64)
+    header.e_d_signal = wfdb_signal._rd_segment(
+        file_name=header.file_name,
+        dir_name=str(header_path.parent.absolute()),
+        pn_dir=None,
+        fmt=header.fmt,
+        n_sig=header.n_sig,
+        sig_len=header.sig_len,
+        byte_offset=header.byte_offset,
+        samps_per_frame=header.samps_per_frame,
+        skew=header.skew,
+        init_value=header.init_value,
+        sampfrom=0,
+        sampto=header.sig_len,
+        channels=channels,
+        ignore_skew=False,
+        no_file=False,
+        sig_data=None,
+        return_res=64,
+    )
+    header._arrange_fields(channels=channels, sampfrom=0, smooth_frames=True)
+    header.dac(expanded=False, return_res=64, inplace=True)
+    return None if header.p_signal is None else np.asarray(header.p_signal, dtype=np.float64)
 
 
 def read_wfdb(path: Path, options: ReadOptions) -> EcgRecord:
@@ -192,20 +351,21 @@ def read_wfdb(path: Path, options: ReadOptions) -> EcgRecord:
         raise InvalidSignalError(
             f"{header_path}: no ECG channel (channels: {', '.join(names) or 'none'})"
         )
+    comments = [str(c) for c in (header.comments or [])]
+    age, sex = age_sex_from_text(comments)
+    start: datetime | None = header.base_datetime if header.base_date is not None else None
+    fs_hz = float(header.fs) if header.fs is not None else math.nan
     try:
-        rec = wfdb.rdrecord(str(header_path.with_suffix("")), channels=keep, physical=True)
+        signal = _decode_signal(header, header_path, keep)
     except FileNotFoundError as exc:
         raise CorruptRecordError(f"{header_path}: signal file missing ({exc.filename})") from exc
     except Exception as exc:  # wfdb signals decoding problems with bare ValueError
         raise CorruptRecordError(f"{header_path}: cannot decode the signal ({exc})") from exc
-    if rec.p_signal is None:
+    if signal is None:
         raise CorruptRecordError(f"{header_path}: the record holds no signal")
-    comments = [str(c) for c in (header.comments or [])]
-    age, sex = age_sex_from_text(comments)
-    start: datetime | None = header.base_datetime if header.base_date is not None else None
     return make_record(
-        np.asarray(rec.p_signal, dtype=np.float64),
-        fs_hz=float(header.fs) if header.fs is not None else math.nan,
+        signal,
+        fs_hz=fs_hz,
         leads=[names[i] for i in keep],
         units=[units[i] for i in keep],
         layout="samples_leads",
