@@ -310,7 +310,10 @@ def posterior_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             leads=sorted(hit, key=_lead_order),
             value=round(min(st[x] for x in hit), 3),
             threshold=-(rule.threshold or 0.0),
-            evidence={"st_point": point, "t_mv": {k: round(t[k], 3) for k in hit}},
+            evidence={
+                "st_point": point,
+                "t_mv": {k: round(t[k], 3) for k in sorted(hit, key=_lead_order)},
+            },
             message=(
                 f"posterior STEMI equivalent: ST depression {_fmt(st, hit)} mV with upright "
                 "T; record V7-V9 to confirm"
@@ -344,7 +347,10 @@ def de_winter(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             profile,
             leads=sorted(hit | {"aVR"}, key=_lead_order),
             value=round(min(j[x] for x in hit), 3),
-            evidence={"t_mv": {k: round(t[k], 3) for k in hit}, "avr_st_mv": round(avr, 3)},
+            evidence={
+                "t_mv": {k: round(t[k], 3) for k in sorted(hit, key=_lead_order)},
+                "avr_st_mv": round(avr, 3),
+            },
             message=(
                 f"de Winter pattern (anterior STEMI equivalent): up-sloping J depression "
                 f"{_fmt(j, hit)} mV into tall T, aVR ST {avr:+.2f} mV"
