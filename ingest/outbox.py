@@ -133,7 +133,9 @@ class OutboxRelay:
                     publisher.close()
                     publisher = self._broker.publisher()
                     self._stop.wait(1.0)
-                if sent == 0:
+                if sent < self._batch:
+                    # a short batch took every visible row: no second, empty query; a
+                    # commit after the clear() below (this process or NOTIFY) re-wakes
                     self._wake.wait(self._poll_s)
                     self._wake.clear()  # before the next query: a later commit re-wakes
                     publisher.idle(0)  # heartbeats

@@ -69,6 +69,7 @@ __all__ = [
     "ResultHistory",
     "ReviewItem",
     "make_engine",
+    "make_read_sessionmaker",
     "make_sessionmaker",
     "new_id",
     "utcnow",
@@ -290,3 +291,22 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
     """A session factory that keeps loaded attributes usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(sessions: sessionmaker[Any]) -> sessionmaker[Any]:
+    """Sessions for single read-only queries, on the same pool, in autocommit mode.
+
+    A plain session costs ``BEGIN`` and ``ROLLBACK`` round trips around one ``SELECT``;
+    in autocommit mode the query is the only statement (psycopg skips the rollback of
+    an idle connection). Use only for reads that need no transaction (one statement,
+    or statements that need not see one snapshot); never for writes.
+
+    Parameters
+    ----------
+    sessions : sessionmaker
+        The read-write session factory whose engine (and pool) is reused.
+    """
+    engine: Engine = sessions.kw["bind"]
+    return sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )

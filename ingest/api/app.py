@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ingest.api.intake import IdempotencyConflictError, Intake, UploadMeta
 from ingest.api.security import RateLimiter, find_clinic
 from ingest.blobstore import BlobStore
-from models.db import Record, Result
+from models.db import Record, Result, make_read_sessionmaker
 from models.errors import (
     AuthError,
     EcgError,
@@ -138,8 +138,8 @@ def _clinic_id(
         key = authorization[7:].strip()
     if not key:
         raise AuthError("missing API key: send the clinic's key in the X-API-Key header")
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    with sessions() as session:
+    reads: sessionmaker[Session] = request.app.state.reads
+    with reads() as session:
         clinic = find_clinic(session, key)
     if clinic is None:
         raise AuthError("wrong API key: no clinic has this key")
@@ -185,14 +185,17 @@ def create_app(
         ),
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_mb * 1024 * 1024)
+    reads = make_read_sessionmaker(sessions)
     intake = Intake(
         sessions,
         blobs,
         full_read_mb=settings.validate_full_read_mb,
         tmp_dir=settings.data_dir / "tmp" if settings.data_dir else None,
+        reads=reads,
     )
     (settings.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
     app.state.sessions = sessions
+    app.state.reads = reads  # autocommit: the API key lookup is one SELECT, no BEGIN/ROLLBACK
     app.state.limiter = RateLimiter(settings.rate_limit_per_min)
 
     @app.exception_handler(EcgError)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.blobstore import CHUNK_BYTES, BlobStore, FileRef
 from ingest.outbox import enqueue_record
-from models.db import Record
+from models.db import Record, new_id
 from models.errors import CorruptRecordError, InputError, StorageError
 
 __all__ = ["IdempotencyConflictError", "Intake", "UploadMeta", "UploadOutcome"]
@@ -109,8 +109,11 @@ class Intake:
         *,
         full_read_mb: float,
         tmp_dir: Path | None = None,
+        reads: sessionmaker[Session] | None = None,
     ) -> None:
         self._sessions = sessions
+        # the duplicate lookup is a read; in autocommit it costs no BEGIN/ROLLBACK round trip
+        self._reads = reads or sessions
         self._blobs = blobs
         self._full_read_bytes = full_read_mb * 1024 * 1024
         self._tmp_dir = tmp_dir
@@ -176,7 +179,7 @@ class Intake:
     def _existing(
         self, clinic_id: str, content: str, idempotency_key: str | None
     ) -> UploadOutcome | None:
-        with self._sessions() as session:
+        with self._reads() as session:
             if idempotency_key:
                 rec = session.scalar(
                     select(Record).where(
@@ -214,6 +217,7 @@ class Intake:
         try:
             with self._sessions() as session, session.begin():
                 rec = Record(
+                    id=new_id(),  # known before the INSERT: record and outbox rows go in one flush
                     clinic_id=clinic_id,
                     content_sha256=content,
                     idempotency_key=idempotency_key,
@@ -226,7 +230,6 @@ class Intake:
                     **fields,
                 )
                 session.add(rec)
-                session.flush()
                 enqueue_record(session, rec.id)
                 return UploadOutcome(rec.id, True, "queued")
         except IntegrityError as exc:
