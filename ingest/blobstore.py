@@ -86,12 +86,17 @@ class BlobStore:
             if self._fs.exists(target):
                 return False
             if self.is_local:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                parent = Path(target).parent
+                created = _mkdirs(parent)
                 tmp = f"{target}.tmp-{os.getpid()}-{id(path)}"
                 shutil.copyfile(path, tmp)
                 with open(tmp, "rb") as fh:
                     os.fsync(fh.fileno())
                 os.replace(tmp, target)  # atomic: readers never see half a blob
+                # The rename and any new directories are durable only once their parent
+                # directories are synced; the DB row that points here commits after this.
+                for directory in (parent, *created):
+                    _fsync_dir(directory)
             else:
                 self._fs.put_file(str(path), target)
         except OSError as exc:
@@ -131,3 +136,26 @@ class BlobStore:
                     self._fs.get_file(src, str(dest))
                 except (OSError, FileNotFoundError) as exc:
                     raise StorageError(f"blob {ref['sha256']} ({name}) missing: {exc}") from exc
+
+
+def _mkdirs(directory: Path) -> list[Path]:
+    """Create ``directory`` and missing parents; return the parents of those created."""
+    missing: list[Path] = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return [d.parent for d in missing]
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Flush a directory entry to disk (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
