@@ -17,8 +17,12 @@ windows of RR intervals (``sliding_window_view``), with no per-beat Python loop.
    TBME 2008;55:1219) and Tateno & Glass (Med Biol Eng Comput 2001;39:664), made robust
    with medians; the turning-point ratio and normalised RMSSD give similar separation
    on MIT-BIH but are less robust to single missed beats.
-4. A window whose irregularity exceeds ``min_irregularity`` marks its centre RR as AF;
-   runs of AF RRs become episodes (gaps bridged, short runs dropped).
+4. A window whose RRs sit on two tight, discrete levels (e.g. 1.0 and 1.5 s: intermittent
+   block, non-conducted beats) is "regularly irregular", not AF, however irregular their
+   order (``AfParams.max_level_dispersion``).
+5. A window whose irregularity exceeds ``min_irregularity`` (and that no veto removes)
+   marks its centre RR as AF; runs of AF RRs become episodes (gaps bridged, short runs
+   dropped).
 
 Thresholds are algorithm parameters set on MIT-BIH / CPSC 2021 (docs/rhythm.md); the
 clinical rule (e.g. AF with fast ventricular rate) is in the rule profile.
@@ -36,6 +40,11 @@ from ecg_core.rhythm.intervals import close_gaps, drop_short, true_runs
 from ecg_core.types import BeatSeries
 
 __all__ = ["AfParams", "AfTrace", "af_episodes", "af_trace"]
+
+#: Two RR levels whose ratio is within this of 2 are taken as atrial flutter with
+#: alternating 2:1 / 4:1 conduction (RRs at even multiples of the flutter cycle), which
+#: the evaluations score together with AF, so the two-level veto does not apply.
+FLUTTER_RATIO_TOL = 0.2
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,19 @@ class AfParams:
         beat span of a short record) are dropped (s).
         30 s is the ESC 2020 definition of a clinical AF episode; Holter/EC57 scoring
         uses shorter episodes, so the default is lower.
+    min_level_gap, min_level_fraction, max_level_dispersion : float
+        "Regularly irregular" veto: an irregular window whose RRs sit on two discrete
+        levels at least ``min_level_gap`` (fraction of the median RR) apart, each with
+        >= ``min_level_fraction`` of the RRs, with a median distance from the nearer
+        level <= ``max_level_dispersion``, is not AF. Intermittent block (e.g. 3:2 /
+        2:1 alternating conduction, non-conducted P waves) and fixed-coupling ectopy
+        give RRs that are multiples or fixed fractions of a basic cycle; the ventricular
+        response of AF is continuously distributed (the "irregularly irregular"
+        criterion, ESC 2020 AF guideline; RR histogram analysis, e.g. Tateno & Glass
+        2001). Set on CPSC 2021 data_35_* (two levels ~1.0 / 1.5 s, dispersion
+        0.01-0.04) against AF windows of mitdb and CPSC 2021 (reference beats: 0 % / 1.7 %
+        of AF RRs at <= 0.04 with a >= 0.2 gap). Levels 1:2 apart (``FLUTTER_RATIO_TOL``)
+        are exempt: flutter with 2:1 / 4:1 conduction is scored as AF.
     short_window_rr, short_min_irregularity : int, float
         A second, shorter window (0 = off) with a stricter threshold, OR-ed with the
         long one, for paroxysms shorter than ``window_rr`` (15 RRs / 0.12, set on mitdb
@@ -78,6 +100,9 @@ class AfParams:
     min_episode_s: float = 10.0
     short_window_rr: int = 15
     short_min_irregularity: float = 0.12
+    min_level_gap: float = 0.2
+    min_level_fraction: float = 0.2
+    max_level_dispersion: float = 0.04
 
 
 @dataclass(frozen=True)
@@ -140,6 +165,7 @@ def af_trace(
     rr = np.where(valid, rr_ms, np.nan)
     irr = _irregularity(rr, w, p.min_valid_fraction)
     af = np.nan_to_num(irr, nan=0.0) > p.min_irregularity
+    af &= ~_regularly_irregular(rr, w, p)
     pc = None if p_coherence is None else np.asarray(p_coherence, dtype=np.float64)[1:]
     if pc is not None:
         af &= ~(_moving_nanmean(pc, w) >= p.max_p_coherence)  # NaN (unknown): no veto
@@ -148,6 +174,7 @@ def af_trace(
         # short paroxysms: a short window with a stricter threshold may call AF too
         short = np.nan_to_num(_irregularity(rr, ws, p.min_valid_fraction), nan=0.0)
         af_short = short > p.short_min_irregularity
+        af_short &= ~_regularly_irregular(rr, ws, p)
         if pc is not None:
             af_short &= ~(_moving_nanmean(pc, ws) >= p.max_p_coherence)
         af |= af_short
@@ -189,6 +216,73 @@ def _irregularity(
     irr[:half] = best[0]
     irr[half + best.size :] = best[-1]
     return irr
+
+
+def _regularly_irregular(rr: NDArray[np.float64], w: int, p: AfParams) -> NDArray[np.bool_]:
+    """RRs whose window sits on two tight RR levels (see ``AfParams.max_level_dispersion``)."""
+    disp = _two_level_dispersion(rr, w, p.min_level_fraction, p.min_level_gap)
+    return np.asarray(np.nan_to_num(disp, nan=np.inf) <= p.max_level_dispersion)
+
+
+def _two_level_dispersion(
+    rr: NDArray[np.float64], w: int, min_fraction: float, min_gap: float
+) -> NDArray[np.float64]:
+    """Spread of each window's RRs around two discrete RR levels ("regularly irregular").
+
+    The window's normalised RRs are sorted; the largest step over ``m = w / 14`` sorted
+    RRs (a few RRs may fall between the levels) with at least ``min_fraction`` of the
+    valid RRs on either side splits them into two levels (medians below / above). The
+    result is the median distance of the RRs from the nearer level.
+
+    Parameters
+    ----------
+    rr : ndarray, shape (n_rr,)
+        RR intervals, ms (NaN = excluded).
+    w : int
+        Window length, RRs (odd).
+    min_fraction : float
+        Smallest share of the valid RRs on each level.
+    min_gap : float
+        Smallest distance between the levels, fraction of the median RR.
+
+    Returns
+    -------
+    ndarray, shape (n_rr,)
+        Dispersion (fraction of the median RR) centred on each RR; NaN where the window
+        has no two levels ``min_gap`` apart (or is too short).
+    """
+    n_rr = rr.size
+    out = np.full(n_rr, np.nan)
+    if n_rr < w:
+        return out
+    win = sliding_window_view(rr, w)
+    n_valid = np.sum(~np.isnan(win), axis=1)
+    srt = np.sort(win, axis=1)
+    mid = np.clip((n_valid - 1) // 2, 0, w - 1)
+    med_rr = np.take_along_axis(srt, mid[:, None], axis=1)[:, 0]
+    m = max(1, round(w / 14))  # a few RRs may lie between the two levels
+    gaps = (srt[:, m:] - srt[:, :-m]) / np.where(med_rr > 0, med_rr, np.nan)[:, None]
+    below = np.arange(1, w - m + 1)[None, :]
+    need = np.maximum(min_fraction * n_valid, 3)[:, None]
+    ok = (below >= need) & (n_valid[:, None] - below - m + 1 >= need) & np.isfinite(gaps)
+    j = np.argmax(np.where(ok, gaps, -np.inf), axis=1)
+    gap = np.take_along_axis(gaps, j[:, None], axis=1)[:, 0]
+    # two levels: medians of the RRs below and above the gap (sorted, NaN last)
+    norm = srt / np.where(med_rr > 0, med_rr, np.nan)[:, None]
+    lo_c = np.take_along_axis(norm, (j // 2)[:, None], axis=1)
+    hi_i = np.clip((j + m + n_valid - 1) // 2, 0, w - 1)
+    hi_c = np.take_along_axis(norm, hi_i[:, None], axis=1)
+    resid = np.minimum(np.abs(norm - lo_c), np.abs(norm - hi_c))  # NaN stays last
+    disp = np.take_along_axis(np.sort(resid, axis=1), mid[:, None], axis=1)[:, 0]
+    # levels 1:2 apart are flutter with 2:1 / 4:1 conduction (scored with AF): no veto
+    ratio = hi_c[:, 0] / np.where(lo_c[:, 0] > 0, lo_c[:, 0], np.nan)
+    flutter_like = np.abs(ratio - 2.0) <= FLUTTER_RATIO_TOL
+    best = np.where(ok.any(axis=1) & (gap >= min_gap) & ~flutter_like, disp, np.nan)
+    half = w // 2
+    out[half : half + best.size] = best
+    out[:half] = best[0]
+    out[half + best.size :] = best[-1]
+    return out
 
 
 def _moving_nanmean(x: NDArray[np.float64], w: int) -> NDArray[np.float64]:

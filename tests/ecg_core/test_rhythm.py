@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecg_core.rhythm import RhythmParams, analyze_rhythm
-from ecg_core.rhythm.af import af_trace
+from ecg_core.rhythm.af import AfParams, af_trace
 from ecg_core.rhythm.atrial import p_wave_coherence
 from ecg_core.rhythm.intervals import close_gaps, true_runs
 from ecg_core.rhythm.runs import beat_runs, pattern_runs
@@ -73,6 +73,42 @@ def test_pac_bigeminy_is_not_af() -> None:
     rr = [0.55, 1.0] * 60  # atrial bigeminy: alternating short/long, lag-2 regular
     labels = ["N"] + ["S", "N"] * 60
     assert not af_trace(beats_from_rr(rr, labels)).af.any()
+
+
+def test_two_discrete_rr_levels_are_not_af() -> None:
+    # Given RRs on two tight levels (1.0 s and 1.5 s, +-6 %), a long RR after one or two
+    # short ones at random (the pattern of CPSC 2021 data_35_*)
+    rng = np.random.default_rng(1)
+    groups = [[1.0, 1.5], [1.0, 1.0, 1.5]]
+    rr = np.concatenate([groups[k] for k in rng.integers(0, 2, 60)])
+    beats = beats_from_rr(rr * rng.uniform(0.94, 1.06, rr.size))
+    # Then irregularity alone calls part of it AF, the two-level veto none of it
+    assert af_trace(beats, params=AfParams(max_level_dispersion=-1.0)).af.mean() > 0.2
+    assert not af_trace(beats).af.any()
+
+
+def test_two_rr_levels_one_to_two_are_left_to_irregularity() -> None:
+    # Given RR levels 0.6 / 1.2 s (atrial flutter with 2:1 / 4:1 conduction, scored as AF)
+    rng = np.random.default_rng(1)
+    groups = [[0.6, 1.2], [0.6, 0.6, 1.2]]
+    rr = np.concatenate([groups[k] for k in rng.integers(0, 2, 60)])
+    beats = beats_from_rr(rr * rng.uniform(0.94, 1.06, rr.size))
+    # Then the two-level veto does not apply: the same RRs are AF with and without it
+    vetoed = af_trace(beats).af
+    assert vetoed.mean() > 0.2
+    assert np.array_equal(vetoed, af_trace(beats, params=AfParams(max_level_dispersion=-1.0)).af)
+
+
+def test_real_two_level_rr_record_is_not_af(shared_data: Path) -> None:
+    # Given CPSC 2021 data_35_4 (labelled non-AF; RRs ~1.0 or ~1.5 s, no visible P wave)
+    stem = shared_data / "cpsc2021" / "data_35_4"
+    if not stem.with_suffix(".hea").exists():
+        pytest.skip("cpsc2021 data_35_4 not in the shared data")
+    ann = wfdb.rdann(str(stem), "atr")
+    beats = beats_from_annotation(ann, float(ann.fs))
+    # Then without the veto ~40 % of its RRs are AF, with it (almost) none
+    assert af_trace(beats, params=AfParams(max_level_dispersion=-1.0)).af.mean() > 0.3
+    assert af_trace(beats).af.mean() < 0.1
 
 
 def test_p_wave_coherence_separates_sinus_from_af() -> None:
