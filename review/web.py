@@ -142,6 +142,28 @@ def make_review_router(
             on_alert_change()
         return RedirectResponse(f"/review/items/{item_id}", status_code=303)
 
+    def view_item(
+        request: Request,
+        actor: Actor,
+        item_id: int,
+        action: str,
+        after: dict[str, Any] | None = None,
+    ) -> wf.ItemView:
+        """Load one worklist item and audit the view in the same transaction."""
+        with sessions() as session, session.begin():
+            v = wf.load_item(session, item_id)
+            audit(
+                session,
+                actor,
+                action,
+                now=clock(),
+                record_id=v.record.id,
+                item_id=item_id,
+                after=after,
+                remote_addr=_remote(request),
+            )
+        return v
+
     @router.get("/login", response_class=HTMLResponse)
     def login_form() -> HTMLResponse:
         return page("login.html", actor=None)
@@ -207,17 +229,7 @@ def make_review_router(
         window_s: Annotated[float, Query(ge=2, le=60)] = 10.0,
     ) -> HTMLResponse:
         try:
-            with sessions() as session, session.begin():
-                v = wf.load_item(session, item_id)
-                audit(
-                    session,
-                    actor,
-                    "view_item",
-                    now=clock(),
-                    record_id=v.record.id,
-                    item_id=item_id,
-                    remote_addr=_remote(request),
-                )
+            v = view_item(request, actor, item_id, "view_item")
         except EcgError as exc:
             return failed(actor, exc)
         duration_s = float(v.result.get("duration_s") or 0.0)
@@ -245,18 +257,9 @@ def make_review_router(
         window_s: Annotated[float, Query(ge=2, le=60)] = 10.0,
     ) -> Response:
         try:
-            with sessions() as session, session.begin():
-                v = wf.load_item(session, item_id)
-                audit(
-                    session,
-                    actor,
-                    "view_trace",
-                    now=clock(),
-                    record_id=v.record.id,
-                    item_id=item_id,
-                    after={"start_s": start_s, "window_s": window_s},
-                    remote_addr=_remote(request),
-                )
+            v = view_item(
+                request, actor, item_id, "view_trace", {"start_s": start_s, "window_s": window_s}
+            )
             record = load_record(blobs, list(v.record.files), v.record.primary_file)
         except EcgError as exc:
             return failed(actor, exc)

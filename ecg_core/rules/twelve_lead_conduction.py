@@ -223,11 +223,14 @@ def _pr(ctx: RuleContext, f: TwelveLeadFeatures, rule: Rule) -> float | None:
     return f.measures.pr_ms
 
 
-def av_block_1(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """First-degree AV block: PR above the threshold with P before every QRS."""
+def _pr_finding(
+    ctx: RuleContext, rule: Rule, profile: str, *, above: bool, label: str
+) -> list[Finding]:
+    """One finding when the fixed-relation PR lies above (or below) the rule threshold."""
     f = _features(ctx)
     pr = None if f is None else _pr(ctx, f, rule)
-    if pr is None or pr <= (rule.threshold or 0.0):
+    limit = rule.threshold or 0.0
+    if pr is None or (pr <= limit if above else pr >= limit):
         return []
     return [
         _finding(
@@ -235,26 +238,19 @@ def av_block_1(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             profile,
             value=round(pr, 1),
             threshold=rule.threshold,
-            message=f"first-degree AV block: PR {pr:.0f} ms > {rule.threshold:g} ms",
+            message=f"{label} {pr:.0f} ms {'>' if above else '<'} {limit:g} ms",
         )
     ]
+
+
+def av_block_1(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
+    """First-degree AV block: PR above the threshold with P before every QRS."""
+    return _pr_finding(ctx, rule, profile, above=True, label="first-degree AV block: PR")
 
 
 def short_pr(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Short PR (< 120 ms): pre-excitation or junctional rhythm to be excluded."""
-    f = _features(ctx)
-    pr = None if f is None else _pr(ctx, f, rule)
-    if pr is None or pr >= (rule.threshold or 0.0):
-        return []
-    return [
-        _finding(
-            rule,
-            profile,
-            value=round(pr, 1),
-            threshold=rule.threshold,
-            message=f"short PR {pr:.0f} ms < {rule.threshold:g} ms",
-        )
-    ]
+    return _pr_finding(ctx, rule, profile, above=False, label="short PR")
 
 
 def axis_deviation(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
