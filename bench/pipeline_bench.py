@@ -99,6 +99,42 @@ def _cpu_by_group(stack: Stack) -> dict[str, float]:
     return out
 
 
+#: Thread name prefix -> role, for the CPU split of the bench process.
+_THREAD_ROLES = (
+    ("api", "API event loop (HTTP, multipart, FastAPI)"),
+    ("AnyIO worker", "API intake threads (stage, hash, validate, blob, DB)"),
+    ("outbox-", "outbox relay (+ LISTEN)"),
+    ("consumer-", "alerts + review consumers"),
+    ("alert-sweep", "alert sweep (escalation, notification)"),
+    ("bench-client", "HTTP client (load generator)"),
+)
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's live threads, by role (thread name)."""
+    import threading
+
+    out: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) * _TICK_S
+        role = next((r for prefix, r in _THREAD_ROLES if thread.name.startswith(prefix)), None)
+        role = role or "other threads (bench main: polling, bookkeeping)"
+        out[role] = out.get(role, 0.0) + cpu
+    return out
+
+
+def thread_report(before: dict[str, float], after: dict[str, float], n: int) -> None:
+    """The bench process's CPU per record by thread role (threads that exited are missing)."""
+    for role in sorted(after):
+        used = after[role] - before.get(role, 0.0)
+        print(f"    bench thread {role:52s} {used / n * 1e3:6.1f} ms/record")
+
+
 def cpu_report(before: dict[str, float], after: dict[str, float], n: int, wall_s: float) -> None:
     """CPU milliseconds per record by process group, and the machine's share of CPU used."""
     total = 0.0
@@ -164,13 +200,14 @@ def stages(stack: Stack, ids: list[str], sent: dict[str, float] | None = None) -
 
 def throughput(stack: Stack, n: int) -> None:
     payloads = [variant_files(SAMPLES, "ludb1", f"tp-{uuid.uuid4().hex}") for _ in range(n)]
-    cpu0 = _cpu_by_group(stack)
+    cpu0, th0 = _cpu_by_group(stack), _thread_cpu()
     t0 = time.time()
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8, thread_name_prefix="bench-client") as pool:
         ids = list(pool.map(stack.upload, payloads))
+        th_client = _thread_cpu()  # the client threads exit with the pool
     t_up = time.time() - t0
     stack.wait_terminal(ids, 600)
-    cpu1 = _cpu_by_group(stack)
+    cpu1, th1 = _cpu_by_group(stack), {**th_client, **_thread_cpu()}
     done = _result_times(stack, ids)
     t_end = max(t for t, _ in done.values()) - t0
     print(
@@ -179,13 +216,14 @@ def throughput(stack: Stack, n: int) -> None:
     )
     stages(stack, ids)
     cpu_report(cpu0, cpu1, n, time.time() - t0)
+    thread_report(th0, th1, n)
 
 
 def latency(stack: Stack, rate: float, seconds: float) -> None:
     n = int(rate * seconds)
     payloads = [variant_files(SAMPLES, "ludb7", f"lat-{uuid.uuid4().hex}") for _ in range(n)]
     sent: dict[str, float] = {}
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8, thread_name_prefix="bench-client") as pool:
         futures = []
         t0 = time.time()
         for i, files in enumerate(payloads):
@@ -296,6 +334,14 @@ def main() -> None:
         if services:
             for _ in range(args.workers):
                 stack.start_worker(args.analyser, concurrency=args.concurrency)
+            # a worker consumes only once its analysis processes are up (and warm): measure
+            # from there, so that start-up imports are not counted as per-record CPU
+            broker = AmqpBroker(AMQP, names)
+            deadline = time.monotonic() + 300
+            while broker.consumer_count("records") < args.workers:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"workers did not start:\n{stack.worker_logs()}")
+                time.sleep(0.5)
         warm = stack.upload(variant_files(SAMPLES, "ludb1", "warm-up"))
         stack.wait_terminal([warm], 120)
         throughput(stack, args.n)

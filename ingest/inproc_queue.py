@@ -12,6 +12,7 @@ import copy
 import itertools
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +21,11 @@ from ingest.messaging import (
     RESULT_ROUTES,
     Handler,
     Names,
+    OutgoingMessage,
+    PublishReport,
     QueueKey,
     Route,
+    deliver,
 )
 from models.errors import PipelineError
 
@@ -130,7 +134,7 @@ class _InprocConsumer:
                 msg = q.ready.popleft()
             with self._cond:
                 self._inflight += 1
-            handler(_InprocDelivery(q, msg, self))
+            deliver(handler, _InprocDelivery(q, msg, self), queue, self._stop.wait)
 
 
 class _InprocPublisher:
@@ -147,6 +151,19 @@ class _InprocPublisher:
         headers: dict[str, Any] | None = None,
     ) -> None:
         self._broker._route(route, routing_key, body, message_id, headers or {})
+
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> PublishReport:
+        report = PublishReport()
+        for i, m in enumerate(messages):
+            try:
+                self.publish(
+                    m.route, m.routing_key, m.body, message_id=m.message_id, headers=m.headers
+                )
+            except PipelineError as exc:
+                report.errors.append(str(exc))
+            else:
+                report.confirmed.append(i)
+        return report
 
     def idle(self, seconds: float) -> None:
         self._broker._wakeup.wait(seconds)

@@ -19,11 +19,11 @@ import threading
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, event, select, text, update
+from sqlalchemy import CursorResult, bindparam, event, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingest.messaging import RESULT_ROUTES, Broker, Route
+from ingest.messaging import RESULT_ROUTES, Broker, OutgoingMessage, Route
 from models.db import Alert, InboxEntry, OutboxMessage, Record, ReviewItem, new_id, utcnow
 from models.errors import PipelineError
 
@@ -44,16 +44,39 @@ _WAKERS = "_ecg_outbox_wakers"
 log = logging.getLogger(__name__)
 
 
+#: Built once (compiled forms cached by SQLAlchemy): the hot paths enqueue per upload.
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)  # type: ignore[arg-type]
+_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
+_MARK_SENT = (
+    OutboxMessage.__table__.update()  # type: ignore[attr-defined]
+    .where(OutboxMessage.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("now"))
+)
+
+
 def enqueue(
     session: Session, route: Route, routing_key: str, body: dict[str, Any]
 ) -> OutboxMessage:
-    """Add an outbox message to the session's transaction (published after commit)."""
+    """Add an outbox message to the session's transaction (published after commit).
+
+    A Core INSERT (no ORM unit of work for a row this transaction never reads back);
+    the returned object is a detached copy of the row's message fields.
+    """
     msg = OutboxMessage(message_id=new_id(), exchange=route, routing_key=routing_key, body=body)
-    session.add(msg)
+    session.execute(
+        _INSERT_OUTBOX,
+        {
+            "message_id": msg.message_id,
+            "exchange": route,
+            "routing_key": routing_key,
+            "body": body,
+            "created_at": utcnow(),
+        },
+    )
     session.info[_PENDING] = True  # wakes a relay of this process after the commit
     if session.get_bind().dialect.name == "postgresql":
         # delivered at commit to every listening relay; repeats in one transaction fold
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        session.execute(_NOTIFY)
     return msg
 
 
@@ -106,6 +129,7 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.published = 0
+        self._select: Any = None
         self._unregister = wake_on_commit(sessions, self.wake)
 
     def wake(self) -> None:
@@ -163,36 +187,44 @@ class OutboxRelay:
     def publish_batch(self, publisher: Any) -> int:
         """Publish up to ``batch`` unsent rows; returns how many were confirmed."""
         with self._sessions() as session, session.begin():
-            stmt = (
-                select(OutboxMessage)
-                .where(OutboxMessage.sent_at.is_(None))
-                .order_by(OutboxMessage.id)
-                .limit(self._batch)
+            if self._select is None:  # built once per relay (Core: no ORM objects)
+                table = OutboxMessage.__table__
+                stmt = (
+                    select(
+                        table.c.id,
+                        table.c.exchange,
+                        table.c.routing_key,
+                        table.c.body,
+                        table.c.message_id,
+                    )
+                    .where(table.c.sent_at.is_(None))
+                    .order_by(table.c.id)
+                    .limit(self._batch)
+                )
+                if session.get_bind().dialect.name == "postgresql":
+                    stmt = stmt.with_for_update(skip_locked=True)
+                self._select = stmt
+            rows = list(session.execute(self._select))
+            if not rows or self._stop.is_set():
+                return 0
+            report = publisher.publish_many(
+                [
+                    OutgoingMessage(
+                        cast(Route, row.exchange), row.routing_key, row.body, row.message_id
+                    )
+                    for row in rows
+                ]
             )
-            if session.get_bind().dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = list(session.scalars(stmt))
-            sent: list[int] = []
-            try:
-                for row in rows:
-                    if self._stop.is_set():
-                        break
-                    publisher.publish(
-                        row.exchange,
-                        row.routing_key,
-                        row.body,
-                        message_id=row.message_id,
-                    )
-                    sent.append(row.id)
-            finally:
-                # mark what was confirmed even if a later publish failed
-                if sent:
-                    session.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(sent))
-                        .values(sent_at=utcnow())
-                    )
+            # mark what was confirmed even if other messages of the batch failed
+            sent = [rows[i].id for i in report.confirmed]
+            if sent:
+                session.execute(_MARK_SENT, {"ids": sent, "now": utcnow()})
         self.published += len(sent)
+        if report.errors:
+            raise PipelineError(
+                f"{len(rows) - len(sent)} of {len(rows)} messages not published: "
+                + "; ".join(report.errors[:3])
+            )
         return len(sent)
 
 

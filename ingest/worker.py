@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
+import os
 import signal
 import tempfile
 import threading
@@ -36,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,7 +45,16 @@ from ingest.blobstore import BlobStore, FileRef
 from ingest.messaging import Broker, Delivery
 from ingest.outbox import enqueue
 from ingest.reanalysis import critical_codes, decide, route_for
-from models.db import DeadLetter, InboxEntry, Record, Result, ResultHistory, ReviewItem, utcnow
+from models.db import (
+    DeadLetter,
+    InboxEntry,
+    Record,
+    Result,
+    ResultHistory,
+    ReviewItem,
+    new_id,
+    utcnow,
+)
 from models.errors import AnalysisError, InputError
 from models.profile import RecordingType, RuleProfile, load_profile
 from models.settings import Settings
@@ -171,9 +181,177 @@ def _history(row: Result, kind: str, message_id: str) -> ResultHistory:
     )
 
 
+def _store_reanalysis(
+    session: Session, message_id: str, record_id: str, result: dict[str, Any]
+) -> None:
+    """Store a re-analysis (``ecg reprocess``) of a record that already has a result.
+
+    Replace it, keeping the old one as history, or hold the new one beside a signed
+    report (ORM; the rare path).
+    """
+    rec = session.get(Record, record_id)
+    assert rec is not None
+    row = session.scalar(select(Result).where(Result.record_id == record_id))
+    version = str(result.get("analysis_version", "unknown"))
+    signed = row is not None and _is_signed(session, record_id)
+    compare_with = row.result_json if row else None
+    alerted: frozenset[str] = frozenset()
+    if row is not None and signed:  # compare with the newest held re-analysis
+        held_rows = _held(session, row)
+        alerted = critical_codes(row.result_json).union(*(critical_codes(h) for h in held_rows))
+        compare_with = held_rows[-1] if held_rows else row.result_json
+    decision = decide(compare_with, result, signed=signed, alerted=alerted)
+    if row is None:
+        row = Result(
+            record_id=record_id,
+            result_json=result,
+            severity=decision.severity,
+            analysis_version=version,
+            version=1,
+        )
+        session.add(row)
+        session.flush()
+    elif decision.replace:  # re-analysis: keep the old result as history
+        session.add(_history(row, "superseded", message_id))
+        row.result_json = result
+        row.severity = decision.severity
+        row.analysis_version = version
+        row.created_at = utcnow()
+        row.version += 1
+    else:  # a signed report is never replaced: hold the new result beside it
+        held = Result(
+            id=row.id,
+            record_id=record_id,
+            result_json=result,
+            severity=decision.severity,
+            analysis_version=version,
+            created_at=utcnow(),
+            version=row.version,
+        )
+        session.add(_history(held, "held", message_id))
+    current = row.severity
+    rec.status = "needs_review" if current == "unanalysable" else "done"
+    rec.analysis_version = version  # newest analysis run (current or held)
+    rec.error = None
+    enqueue(
+        session,
+        "results",
+        decision.routing_key,
+        {
+            "record_id": record_id,
+            "clinic_id": rec.clinic_id,
+            "result_id": row.id,
+            "severity": decision.severity,
+            "status": rec.status,
+            "codes": list(decision.codes),
+            "new_codes": list(decision.new_codes),
+            "result_version": row.version,
+            "held": not decision.replace,
+        },
+    )
+
+
+def _store_first_result(session: Session, record_id: str, result: dict[str, Any]) -> None:
+    """The first result of a record (the common case), in Core statements.
+
+    Same rows and message as :func:`_store_reanalysis` with no previous result: a
+    ``results`` row (version 1), the record ``done`` (``needs_review`` when
+    unanalysable) and the result message in the outbox.
+    """
+    version = str(result.get("analysis_version", "unknown"))
+    decision = decide(None, result, signed=False)
+    result_id = new_id()
+    now = utcnow()
+    session.execute(
+        _INSERT_RESULT,
+        {
+            "id": result_id,
+            "record_id": record_id,
+            "result_json": result,
+            "severity": decision.severity,
+            "analysis_version": version,
+            "created_at": now,
+            "version": 1,
+        },
+    )
+    status = "needs_review" if decision.severity == "unanalysable" else "done"
+    clinic_id = session.execute(
+        _FINISH_RECORD,
+        {"rid": record_id, "new_status": status, "new_version": version, "now": now},
+    ).scalar_one()
+    enqueue(
+        session,
+        "results",
+        decision.routing_key,
+        {
+            "record_id": record_id,
+            "clinic_id": clinic_id,
+            "result_id": result_id,
+            "severity": decision.severity,
+            "status": status,
+            "codes": list(decision.codes),
+            "new_codes": list(decision.new_codes),
+            "result_version": 1,
+            "held": False,
+        },
+    )
+
+
+# Core statements of the hot path (built once; SQLAlchemy caches their compiled form).
+_records = Record.__table__
+_CLAIM_RECORD = (
+    update(Record)
+    .where(Record.id == bindparam("rid"))
+    .values(attempts=Record.attempts + 1, status="analysing", updated_at=bindparam("now"))
+    .returning(
+        Record.id,
+        Record.files,
+        Record.primary_file,
+        Record.recording_type,
+        Record.patient_age_years,
+        Record.patient_sex,
+        Record.attempts,
+    )
+)
+_SEEN = select(InboxEntry.id).where(InboxEntry.message_id == bindparam("message_id"))
+_INSERT_INBOX = insert(InboxEntry.__table__)  # type: ignore[arg-type]
+_HAS_RESULT = select(Result.id).where(Result.record_id == bindparam("record_id"))
+_INSERT_RESULT = insert(Result.__table__)  # type: ignore[arg-type]
+_FINISH_RECORD = (
+    update(Record)
+    .where(Record.id == bindparam("rid"))
+    .values(
+        status=bindparam("new_status"),
+        analysis_version=bindparam("new_version"),
+        error=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(Record.clinic_id)
+)
+
+
+#: BLAS/OpenMP thread variables pinned to 1 in analysis processes (one process per core
+#: already; BLAS threads on the analysis's small matrices only add contention).
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _pool_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _warm_up(profile: str | None) -> int:
+    """Import the analysis and load the profile in a pool process (before any message).
+
+    ``None`` (an injected analyser) only starts the process.
+    """
+    if profile is None:
+        return os.getpid()
+    import ecg_core.analysis  # noqa: F401
+    import ingest.readers  # noqa: F401
+
+    _profile(profile)
+    return os.getpid()
 
 
 class _PermanentError(Exception):
@@ -231,6 +409,8 @@ class Worker:
     def _new_pool(self) -> ProcessPoolExecutor | ThreadPoolExecutor:
         if not self._use_processes:
             return ThreadPoolExecutor(self._concurrency, thread_name_prefix="ecg-analyse")
+        for var in _THREAD_VARS:  # spawned children inherit the environment
+            os.environ.setdefault(var, "1")
         return ProcessPoolExecutor(
             self._concurrency,
             mp_context=multiprocessing.get_context("spawn"),
@@ -239,9 +419,29 @@ class Worker:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def warm_up(self) -> None:
+        """Start every analysis process and import the analysis in it.
+
+        Otherwise the pool starts its processes on the first messages, and the first
+        records wait for (and, in CPU profiles, pay for) the imports of every stage.
+        Injected analysers (tests) only get their processes started.
+        """
+        if not self._use_processes:
+            return
+        profile = self._settings.profile if self._analyse is analyse_job else None
+        with self._pool_lock:
+            pool = self._pool
+        try:
+            futures = [pool.submit(_warm_up, profile) for _ in range(self._concurrency)]
+            for fut in futures:
+                fut.result()
+        except Exception:  # the first real job reports a broken pool properly
+            log.warning("warming up the analysis processes failed", exc_info=True)
+
     def run(self) -> None:
         """Consume until :meth:`stop`; in-flight work finishes (or is requeued)."""
         try:
+            self.warm_up()
             self._consumer.consume("records", self.on_delivery, prefetch=self._inflight)
         finally:
             self._threads.shutdown(wait=False, cancel_futures=True)
@@ -328,20 +528,22 @@ class Worker:
 
     def _start(self, delivery: Delivery, record_id: str) -> AnalysisJob | None:
         with self._sessions() as session, session.begin():
-            # Lock the record first, then look at the inbox: a duplicate delivery of a
-            # message another worker is finishing (after a lost connection) waits for
-            # that worker's final commit and then sees its inbox row, instead of
-            # setting a finished record back to "analysing".
-            rec = session.get(Record, record_id, with_for_update=True) if record_id else None
-            seen = session.scalar(
-                select(InboxEntry.id).where(InboxEntry.message_id == delivery.message_id)
+            # Lock the record first (the UPDATE takes the row lock), then look at the
+            # inbox: a duplicate delivery of a message another worker is finishing
+            # (after a lost connection) waits for that worker's final commit and then
+            # sees its inbox row, instead of setting a finished record back to
+            # "analysing" (raising _SkipError rolls this transaction back). Core
+            # statements: two statements, no ORM object for a row read once.
+            rec = (
+                session.execute(_CLAIM_RECORD, {"rid": record_id, "now": utcnow()}).one_or_none()
+                if record_id
+                else None
             )
+            seen = session.execute(_SEEN, {"message_id": delivery.message_id}).first()
             if seen is not None:
                 raise _SkipError
             if rec is None:
                 return None
-            rec.attempts += 1
-            rec.status = "analysing"
             return AnalysisJob(
                 record_id=rec.id,
                 files=tuple(rec.files),
@@ -365,14 +567,16 @@ class Worker:
         """Run ``apply`` + the inbox row in one transaction, then ack."""
         try:
             with self._sessions() as session, session.begin():
-                session.add(
-                    InboxEntry(
-                        message_id=delivery.message_id,
-                        consumer=CONSUMER_NAME,
-                        record_id=record_id[:32] or None,
-                    )
+                # a concurrent duplicate fails here (UNIQUE message_id), before any effect
+                session.execute(
+                    _INSERT_INBOX,
+                    {
+                        "message_id": delivery.message_id,
+                        "consumer": CONSUMER_NAME,
+                        "record_id": record_id[:32] or None,
+                        "processed_at": utcnow(),
+                    },
                 )
-                session.flush()  # a concurrent duplicate fails here, before any effect
                 apply(session)
         except IntegrityError:
             log.info("message %s already processed elsewhere; ack", delivery.message_id)
@@ -381,68 +585,10 @@ class Worker:
 
     def _store_result(self, delivery: Delivery, record_id: str, result: dict[str, Any]) -> None:
         def apply(session: Session) -> None:
-            rec = session.get(Record, record_id)
-            assert rec is not None
-            row = session.scalar(select(Result).where(Result.record_id == record_id))
-            version = str(result.get("analysis_version", "unknown"))
-            signed = row is not None and _is_signed(session, record_id)
-            compare_with = row.result_json if row else None
-            alerted: frozenset[str] = frozenset()
-            if row is not None and signed:  # compare with the newest held re-analysis
-                held_rows = _held(session, row)
-                alerted = critical_codes(row.result_json).union(
-                    *(critical_codes(h) for h in held_rows)
-                )
-                compare_with = held_rows[-1] if held_rows else row.result_json
-            decision = decide(compare_with, result, signed=signed, alerted=alerted)
-            if row is None:
-                row = Result(
-                    record_id=record_id,
-                    result_json=result,
-                    severity=decision.severity,
-                    analysis_version=version,
-                    version=1,
-                )
-                session.add(row)
-                session.flush()
-            elif decision.replace:  # re-analysis: keep the old result as history
-                session.add(_history(row, "superseded", delivery.message_id))
-                row.result_json = result
-                row.severity = decision.severity
-                row.analysis_version = version
-                row.created_at = utcnow()
-                row.version += 1
-            else:  # a signed report is never replaced: hold the new result beside it
-                held = Result(
-                    id=row.id,
-                    record_id=record_id,
-                    result_json=result,
-                    severity=decision.severity,
-                    analysis_version=version,
-                    created_at=utcnow(),
-                    version=row.version,
-                )
-                session.add(_history(held, "held", delivery.message_id))
-            current = row.severity
-            rec.status = "needs_review" if current == "unanalysable" else "done"
-            rec.analysis_version = version  # newest analysis run (current or held)
-            rec.error = None
-            enqueue(
-                session,
-                "results",
-                decision.routing_key,
-                {
-                    "record_id": record_id,
-                    "clinic_id": rec.clinic_id,
-                    "result_id": row.id,
-                    "severity": decision.severity,
-                    "status": rec.status,
-                    "codes": list(decision.codes),
-                    "new_codes": list(decision.new_codes),
-                    "result_version": row.version,
-                    "held": not decision.replace,
-                },
-            )
+            if session.execute(_HAS_RESULT, {"record_id": record_id}).first() is None:
+                _store_first_result(session, record_id, result)
+            else:
+                _store_reanalysis(session, delivery.message_id, record_id, result)
 
         self._commit_final(delivery, record_id, apply)
 

@@ -74,6 +74,7 @@ KNOWN_CODES: frozenset[str] = frozenset(
         "AV_BLOCK_2",
         "AV_BLOCK_3",
         "HRV_LOW",
+        "PACED_RHYTHM",
         # abnormal 12-lead codes
         "ST_ELEVATION",
         "ST_DEPRESSION",

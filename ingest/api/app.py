@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.api.intake import IdempotencyConflictError, Intake, UploadMeta
-from ingest.api.security import RateLimiter, find_clinic
+from ingest.api.security import RateLimiter, find_clinic_id
 from ingest.blobstore import BlobStore
 from models.db import Record, Result, make_read_sessionmaker
 from models.errors import (
@@ -140,17 +140,17 @@ def _clinic_id(
         raise AuthError("missing API key: send the clinic's key in the X-API-Key header")
     reads: sessionmaker[Session] = request.app.state.reads
     with reads() as session:
-        clinic = find_clinic(session, key)
-    if clinic is None:
+        clinic_id = find_clinic_id(session, key)
+    if clinic_id is None:
         raise AuthError("wrong API key: no clinic has this key")
     limiter: RateLimiter = request.app.state.limiter
-    wait_s = limiter.allow(clinic.id)
+    wait_s = limiter.allow(clinic_id)
     if wait_s > 0:
         raise RateLimitedError(
             f"rate limit of {limiter.per_min} requests/min exceeded; retry in {wait_s:.1f} s",
             wait_s,
         )
-    return clinic.id
+    return clinic_id
 
 
 ClinicId = Annotated[str, Depends(_clinic_id)]

@@ -1,10 +1,12 @@
 """Upload intake (synchronous, runs in a thread): stage files, validate, store, commit.
 
 Order: spool parts to a private temp dir while hashing -> return the existing record for
-a repeated file or Idempotency-Key -> validate with the readers
+a repeated Idempotency-Key -> validate with the readers
 (:func:`ingest.readers.validate_record_files`: header and file sizes, no signal decode)
--> store blobs (content-addressed) -> one transaction: record row + outbox row. A
-rejected upload leaves nothing behind: the temp dir goes, new blobs are removed again.
+-> store blobs (content-addressed) -> one transaction: record row + outbox row; a
+repeated file (no key) hits UNIQUE(clinic, content) there and returns the existing
+record. A rejected upload leaves nothing behind: the temp dir goes, new blobs are
+removed again.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.blobstore import CHUNK_BYTES, BlobStore, FileRef
 from ingest.outbox import enqueue_record
-from models.db import Record, new_id
+from models.db import Record, new_id, utcnow
 from models.errors import CorruptRecordError, InputError, StorageError
 
 __all__ = ["IdempotencyConflictError", "Intake", "UploadMeta", "UploadOutcome"]
 
+#: Built once: a Core INSERT of the records table (compiled form cached by SQLAlchemy).
+_INSERT_RECORD = insert(Record.__table__)  # type: ignore[arg-type]
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
 
 
@@ -133,9 +137,13 @@ class Intake:
             staged = self._stage(parts, tmp)
             primary = _primary(staged)
             content = self._content_hash(staged)
-            existing = self._existing(clinic_id, content, idempotency_key)
-            if existing is not None:
-                return existing
+            if idempotency_key:
+                # a reused key with other content is a 409 whatever the content holds
+                existing = self._existing(clinic_id, content, idempotency_key)
+                if existing is not None:
+                    return existing
+            # Without a key, a repeated file is found by the UNIQUE(clinic, content) index
+            # when the commit fails (rare), instead of by a lookup before every upload.
             fmt = _validate(staged, self._full_read_bytes)
             new_blobs = [s.sha256 for s in staged if self._blobs.put_file(s.path, s.sha256)]
             try:
@@ -214,24 +222,32 @@ class Intake:
             {"name": s.name, "sha256": s.sha256, "size": s.size} for s in staged
         ]
         fields: dict[str, Any] = meta.model_dump()
+        record_id = new_id()  # known before the INSERT: record and outbox rows in one go
+        now = utcnow()
         try:
             with self._sessions() as session, session.begin():
-                rec = Record(
-                    id=new_id(),  # known before the INSERT: record and outbox rows go in one flush
-                    clinic_id=clinic_id,
-                    content_sha256=content,
-                    idempotency_key=idempotency_key,
-                    status="queued",
-                    source_format=fmt,
-                    primary_file=primary.name,
-                    files=files,
-                    total_bytes=sum(s.size for s in staged),
-                    attempts=0,
-                    **fields,
+                # a Core INSERT: no ORM object, identity map or unit of work for a row
+                # this transaction never reads back
+                session.execute(
+                    _INSERT_RECORD,
+                    {
+                        "id": record_id,
+                        "clinic_id": clinic_id,
+                        "content_sha256": content,
+                        "idempotency_key": idempotency_key,
+                        "status": "queued",
+                        "source_format": fmt,
+                        "primary_file": primary.name,
+                        "files": files,
+                        "total_bytes": sum(s.size for s in staged),
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                        **fields,
+                    },
                 )
-                session.add(rec)
-                enqueue_record(session, rec.id)
-                return UploadOutcome(rec.id, True, "queued")
+                enqueue_record(session, record_id)
+            return UploadOutcome(record_id, True, "queued")
         except IntegrityError as exc:
             # a concurrent upload of the same file / key won the race: return its record
             existing = self._existing(clinic_id, content, idempotency_key)

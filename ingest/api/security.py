@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from models.db import Clinic
 
-__all__ = ["KEY_PREFIX", "RateLimiter", "create_clinic", "find_clinic", "hash_key"]
+__all__ = [
+    "KEY_PREFIX",
+    "RateLimiter",
+    "create_clinic",
+    "find_clinic",
+    "find_clinic_id",
+    "hash_key",
+]
 
 KEY_PREFIX = "ecg_"
 
@@ -34,6 +41,11 @@ def create_clinic(session: Session, name: str) -> tuple[Clinic, str]:
 def find_clinic(session: Session, api_key: str) -> Clinic | None:
     """The clinic owning ``api_key``, or None."""
     return session.scalar(select(Clinic).where(Clinic.api_key_sha256 == hash_key(api_key)))
+
+
+def find_clinic_id(session: Session, api_key: str) -> str | None:
+    """The id of the clinic owning ``api_key``, or None (one column, no ORM object)."""
+    return session.scalar(select(Clinic.id).where(Clinic.api_key_sha256 == hash_key(api_key)))
 
 
 class RateLimiter:
