@@ -43,15 +43,30 @@ def bench_command(
     ours = next(r for r in results if r["method"] == "ours")
     t = Table(
         title=f"QRS benchmark on mitdb {' '.join(names)} ({ours['hours']:.2f} h), "
-        f"{os.cpu_count()} CPUs, one process per method"
+        f"{os.cpu_count()} CPUs, one process per method; times are CPU s (process_time) "
+        "unless marked wall"
     )
-    for col in ("method", "s / h ECG", "peer/ours time", "peak RSS MB", "Se %", "+P %", "F1 %"):
+    for col in (
+        "method",
+        "leads",
+        "CPU s / h ECG",
+        "CPU s / lead-h",
+        "lead-h time / ours",
+        "wall s / h",
+        "peak RSS MB",
+        "Se %",
+        "+P %",
+        "F1 %",
+    ):
         t.add_column(col, justify="right")
     for r in results:
         t.add_row(
             r["method"],
+            str(r["leads"]),
+            f"{r['cpu_s_per_hour']:.3f}",
+            f"{r['cpu_s_per_lead_hour']:.3f}",
+            f"{r['cpu_s_per_lead_hour'] / ours['cpu_s_per_lead_hour']:.2f}",
             f"{r['s_per_hour']:.3f}",
-            f"{r['s_per_hour'] / ours['s_per_hour']:.1f}",
             f"{r['peak_rss_mb']:.0f}",
             f"{r['se']:.2f}",
             f"{r['pp']:.2f}",

@@ -11,6 +11,7 @@ from ecg_core.beat_class import BeatFeatures
 from ecg_core.qrs import detect_beats, detect_r_peaks, median_hr_bpm
 from evaluation.ec57 import aami_class, compare
 from models.errors import InvalidSignalError, SamplingRateError, SignalTooShortError
+from tests.ecg_core.beat_factory import one_beat
 
 
 def _load(samples: Path, name: str):
@@ -176,33 +177,7 @@ def test_flutter_waves_are_not_called_beats(samples_dir):
 
 def _features(**kw: float) -> BeatFeatures:
     """One unclustered beat's features (defaults: an ordinary on-time dominant-like beat)."""
-    v = {
-        "rr_ratio": 1.0,
-        "comp_ratio": 1.0,
-        "corr": 0.99,
-        "amp_ratio": 1.0,
-        "width_s": 0.08,
-        "width_excess_s": 0.0,
-        "focus": 0.9,
-        "gap_s": 0.8,
-    } | kw
-
-    def a(name: str) -> np.ndarray:
-        return np.array([v[name]], dtype=np.float64)
-
-    return BeatFeatures(
-        rr_ratio=a("rr_ratio"),
-        comp_ratio=a("comp_ratio"),
-        corr=a("corr"),
-        amp_ratio=a("amp_ratio"),
-        width_s=a("width_s"),
-        width_excess_s=a("width_excess_s"),
-        cluster=np.array([-1], dtype=np.intp),
-        cluster_v=np.zeros(1, dtype=bool),
-        cluster_n=np.zeros(1, dtype=bool),
-        focus=a("focus"),
-        gap_s=a("gap_s"),
-    )
+    return one_beat(**kw)
 
 
 def test_small_detection_splitting_one_normal_rr_is_not_a_qrs() -> None:
@@ -229,3 +204,67 @@ def test_on_time_beat_like_the_dominant_one_is_not_v() -> None:
     assert classify_beats(early, ok)[0] == "V"
     unrelated = _features(corr=V_CORR_ON_TIME - 0.3, width_excess_s=0.05, rr_ratio=1.0)
     assert classify_beats(unrelated, ok)[0] == "V"
+
+
+def _chunk_detection(lead_qrs, lead_weight):
+    from ecg_core.qrs.detect import ChunkDetection
+
+    q = np.asarray(lead_qrs, dtype=np.float64).reshape(-1, 1)
+    return ChunkDetection(
+        r_idx=np.array([1000], dtype=np.intp),
+        quality_ok=np.ones(1, dtype=bool),
+        lead_weight=np.asarray(lead_weight, dtype=np.float64).reshape(-1, 1),
+        bad_mask=np.zeros(2000, dtype=bool),
+        flat_mask=np.zeros(2000, dtype=bool),
+        lead_qrs=q,
+    )
+
+
+def test_early_unclustered_detection_seen_by_one_lead_only_is_dropped() -> None:
+    from ecg_core.qrs import ONE_LEAD_EARLY_RR, ONE_LEAD_EVIDENCE, _one_lead_only
+
+    early = _features(rr_ratio=ONE_LEAD_EARLY_RR - 0.3)
+    silent = 0.5 * ONE_LEAD_EVIDENCE
+    # early, unlike any cluster, a clean lead shows nothing: artefact on the other lead
+    assert _one_lead_only(_chunk_detection([silent, 1.2], [1.0, 1.0]), early)[0]
+    # both leads show QRS energy (an ectopic beat with another axis): kept
+    assert not _one_lead_only(_chunk_detection([0.3, 1.2], [1.0, 1.0]), early)[0]
+    # the silent lead is of no quality (flat, noisy): its silence proves nothing
+    assert not _one_lead_only(_chunk_detection([silent, 1.2], [0.0, 1.0]), early)[0]
+    # on time (a conducted beat seen on one lead): kept
+    on_time = _features(rr_ratio=1.0)
+    assert not _one_lead_only(_chunk_detection([silent, 1.2], [1.0, 1.0]), on_time)[0]
+    # a single-lead recording has no second opinion
+    assert not _one_lead_only(_chunk_detection([silent], [1.0]), early)[0]
+
+
+def test_r_of_a_wide_complex_is_its_main_deflection_not_the_window_edge() -> None:
+    from ecg_core.qrs.detect import _refine
+
+    # Given a wide ventricular-like complex (MIT-BIH 124): a 120 ms deep negative wave,
+    # then a broad positive ST-T wave, with the detection 30 ms after the deepest point
+    fs = 360.0
+    t_s = np.arange(int(2 * fs)) / fs - 1.0
+    deep = -1.3 * np.exp(-(((t_s + 0.09) / 0.04) ** 2))
+    tail = 0.75 * np.clip(np.sin(np.pi * (t_s + 0.02) / 0.32), 0.0, None) * (t_s > -0.02)
+    x = (deep + tail)[np.newaxis]
+    centre = np.array([int(fs) - round(0.06 * fs)], dtype=np.intp)
+    r = _refine(x, centre, np.zeros(1, dtype=np.intp), fs)
+    # Then R is the deepest point, not the 0 ms edge of the +/-60 ms search window
+    assert abs((r[0] - fs) / fs + 0.09) < 0.01
+
+
+def test_detector_alone_finds_the_reference_beats(samples_dir) -> None:
+    # detect_qrs_only (the bare detector, as benchmarked against sleepecg) on MIT-BIH 119,
+    # 5 min, lead MLII: the reference beats within the EC57 150 ms window
+    from ecg_core.qrs import detect_qrs_only
+
+    x, fs, ann = _load(samples_dir, "mitdb119_0-300s")
+    ref = np.array([s for s, c in zip(ann.sample, ann.symbol, strict=True) if aami_class(c)])
+    got = detect_qrs_only(np.ascontiguousarray(x[:1]), fs_hz=fs)
+    missed, extra = _unmatched(ref, got, 0.15 * fs)
+    assert missed <= 0.005 * ref.size
+    assert extra <= 0.005 * ref.size
+    # and it is chunk-invariant: 60 s chunks give the same beats
+    chunked = detect_qrs_only(np.ascontiguousarray(x[:1]), fs_hz=fs, chunk_s=60.0)
+    assert _unmatched(got, chunked, 0.02 * fs) == (0, 0)
