@@ -99,6 +99,43 @@ def _usable_signal(record: EcgRecord) -> tuple[NDArray[np.float64], tuple[str, .
     return signal, leads
 
 
+#: Episode types an AF episode over the whole record replaces (atrial / sinus readings).
+_ATRIAL_TYPES = frozenset({"N", "SBR", "SVTA", "B", "T", "BII"})
+
+
+def _resting_af(
+    signal_mv: NDArray[np.float64],
+    beats: BeatSeries,
+    p_present_fraction: float | None,
+    episodes: list[Episode],
+    features: dict[str, Any],
+) -> list[Episode]:
+    """Apply :func:`ecg_core.resting_af.resting_af`; return the (possibly new) episodes."""
+    from dataclasses import replace
+
+    from ecg_core.resting_af import resting_af
+
+    found = resting_af(signal_mv, beats, p_present_fraction=p_present_fraction)
+    if found is None:
+        return episodes
+    features["rhythm"] = replace(features["rhythm"], af=found.episodes)
+    af = Episode(
+        type="AFIB",
+        onset_s=round(float(found.episodes.onset_s[0]), 3),
+        offset_s=round(float(found.episodes.offset_s[0]), 3),
+        evidence={
+            "method": "resting 12-lead: irregular RR and no P waves",
+            "irregularity": round(found.irregularity, 3),
+            "n_rr": found.n_rr,
+            "p_present_fraction": round(found.p_present_fraction, 2),
+            "p_coherence": round(found.p_coherence, 2),
+            "mean_rate_bpm": round(float(found.episodes.mean_rate_bpm[0]), 1),
+        },
+    )
+    kept = [e for e in episodes if e.type not in _ATRIAL_TYPES]
+    return sorted([*kept, af], key=lambda e: e.onset_s)
+
+
 def analyze_record(
     record: EcgRecord,
     *,
@@ -141,6 +178,13 @@ def analyze_record(
     beats = detect_beats(signal_mv, fs_hz=fs_hz)
     measurements = Measurements(hr_bpm=median_hr_bpm(beats))
 
+    # ---- stage: pacemaker stimuli (paced beats change how QRS, QT and ST are read) ----
+    from ecg_core.pacing import detect_pacing, paced_episode_types
+
+    pacing = detect_pacing(signal_mv, fs_hz=fs_hz, r_idx=beats.r_idx)
+    features["pacing"] = pacing
+    features["paced"] = pacing.paced_rhythm  # Sgarbossa's paced-rhythm context
+
     # ---- stage: rhythm episodes (issue 5) ----
     from ecg_core.holter import holter_summary
     from ecg_core.rhythm import analyze_rhythm, params_from_profile
@@ -153,10 +197,47 @@ def analyze_record(
             leads=leads,
             params=params_from_profile(profile),
         )
-        if rec_type == "holter":
-            summary = holter_summary(features["rhythm"], episodes)
+        if pacing.paced_rhythm:  # paced runs are not idioventricular rhythm
+            kinds = paced_episode_types(
+                [e.type for e in episodes],
+                [e.onset_s for e in episodes],
+                [e.offset_s for e in episodes],
+                pacing,
+                r_idx=beats.r_idx,
+                fs_hz=fs_hz,
+            )
+            episodes = [
+                e if k == e.type else e.model_copy(update={"type": k})
+                for e, k in zip(episodes, kinds, strict=True)
+            ]
         if features["rhythm"].noise_fraction >= NOISE_UNANALYSABLE_FRACTION:
             return _unanalysable(record, rec_type, profile, "noise over the whole record")
+        if rec_type == "holter":
+            summary = holter_summary(features["rhythm"], episodes)
+            # ---- stage: QT on clean 10 s windows (every 20 min, and before ventricular runs) ----
+            from ecg_core.holter_qt import holter_qt
+
+            qtc_formula = str(profile.setting("qtc_formula", "bazett"))
+            features["qtc_formula"] = qtc_formula
+            hq = holter_qt(
+                signal_mv,
+                leads,
+                fs_hz=fs_hz,
+                beats=beats,
+                run_onsets_s=features["rhythm"].v_runs.onset_s,
+                formula=qtc_formula,
+            )
+            features["holter_qt"] = hq
+            trend_qt = hq.qt_ms[~hq.before_run]
+            qt_ms = round(float(np.median(trend_qt)), 1) if trend_qt.size else None
+            qtc_ms = None if hq.median_qtc_ms is None else round(hq.median_qtc_ms, 1)
+            measurements = measurements.model_copy(update={"qt_ms": qt_ms, "qtc_ms": qtc_ms})
+            summary["qt"] = {
+                "formula": qtc_formula,
+                "median_qtc_ms": hq.median_qtc_ms,
+                "max_qtc_before_v_run_ms": hq.pre_run_qtc_ms,
+                "trend": hq.trend(),
+            }
 
     # ---- stage: 12-lead delineation and measurements (issue 6) ----
     if rec_type == "resting" and beats is not None and len(beats) >= 2:
@@ -171,6 +252,14 @@ def analyze_record(
         measurements = measurements.model_copy(
             update=measurement_update(twelve, qtc_formula=qtc_formula)
         )
+        # ---- AF over a whole 10 s ECG: irregular RR + no P waves on 12 leads ----
+        # (>= 3 leads: P waves can be isoelectric in any one lead, so a single-lead strip
+        # is left to the RR-based detector; on CinC 2017 the check added 4 AF and 8 false calls)
+        rhythm = features.get("rhythm")
+        if rhythm is not None and rhythm.af.onset_s.size == 0 and len(twelve.leads) >= 3:
+            episodes = _resting_af(
+                signal_mv, beats, twelve.measures.p_present_fraction, episodes, features
+            )
 
     del signal_mv, leads, fs_hz  # consumed by the stages above
     ctx = RuleContext(

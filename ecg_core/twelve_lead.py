@@ -196,7 +196,9 @@ def _qt_not_reproducible(
     for half in (dom[0::2], dom[1::2]):
         lab = np.full(d.r_idx.size, "Q")
         lab[half] = base[half]
-        h = delineate_record(x, fs_hz=fs_hz, r_idx=d.r_idx, labels=lab, median_only=True)
+        h = delineate_record(
+            x, fs_hz=fs_hz, r_idx=d.r_idx, labels=lab, median_only=True, filtered_mv=d.filtered_mv
+        )
         if h.fiducials.t_off is None:
             return "QT: no T end in one half of the beats"
         qts.append((h.fiducials.t_off - h.fiducials.qrs_on) * 1000.0 / fs_hz)

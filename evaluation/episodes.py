@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "EpisodeCounts",
     "average",
+    "clip_intervals",
     "episode_counts",
     "gross",
     "join_reference",
@@ -166,6 +167,22 @@ def average(counts: Iterable[EpisodeCounts]) -> dict[str, float]:
         vals = [v for v in vals if not np.isnan(v)]
         out[name] = float(np.mean(vals)) if vals else float("nan")
     return out
+
+
+def clip_intervals(intervals: Sequence[Interval], start_s: float) -> list[Interval]:
+    """Restrict intervals to the test period that begins at ``start_s``.
+
+    EC57 (and WFDB ``epicmp``, whose default test period starts 5 minutes into the
+    record) scores episodes only after the learning period: an episode that ends before
+    ``start_s`` is not counted, one that spans it is counted from ``start_s`` on. Apply
+    it to reference and detected episodes alike.
+
+    Examples
+    --------
+    >>> clip_intervals([(10.0, 20.0), (290.0, 310.0), (400.0, 410.0)], 300.0)
+    [(300.0, 310.0), (400.0, 410.0)]
+    """
+    return [(max(a, start_s), b) for a, b in intervals if b > start_s]
 
 
 def join_reference(

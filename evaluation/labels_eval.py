@@ -4,6 +4,8 @@
   8 STD, 9 STE; up to three labels per record).
 * CinC 2021 SNOMED-CT codes in the header ``# Dx:`` line.
 * PTB ``s0010_re`` (acute infero-lateral MI): must be flagged.
+* LUDB (``ludb.csv``): the diagnosis table of :mod:`evaluation.ludb_eval` alone, without
+  the delineation scoring (when asked for explicitly with ``--what labels-12lead``).
 
 Records are read with ``ingest.readers.read_record`` and analysed with
 ``ecg_core.analysis.analyze_record``.
@@ -16,20 +18,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evaluation.ludb_eval import DiagnosisRow, TextTablesReport, diagnosis_table, score_diagnoses
+from evaluation.ludb_eval import (
+    DiagnosisRow,
+    TextTablesReport,
+    diagnosis_table,
+    evaluate_diagnoses,
+    is_ludb,
+    score_diagnoses,
+)
 
 __all__ = [
     "CINC2021_CODES",
     "CPSC2018_CODES",
     "MI_FLAG_CODES",
+    "ST_T_CHANGE_CODES",
     "evaluate_labels",
     "is_labelled_12lead",
 ]
 
 STE_CODES = frozenset({"ACUTE_MI", "SGARBOSSA", "POSTERIOR_MI", "DE_WINTER"})
 STD_CODES = frozenset({"ACUTE_ISCHEMIA", "DIFFUSE_ST_DEPRESSION", "POSTERIOR_MI"})
-#: Any of these marks a record as flagged for acute MI / ischaemia.
-MI_FLAG_CODES = STE_CODES | STD_CODES
+#: Any of these marks a record as flagged for acute MI / ischaemia (T_INVERSION: the
+#: 4th UDMI ischaemic T-inversion criterion, reported abnormal).
+MI_FLAG_CODES = STE_CODES | STD_CODES | {"T_INVERSION"}
 
 #: Diagnosis -> (CPSC 2018 label, finding codes counted as a positive call).
 CPSC2018_CODES: dict[str, tuple[str, frozenset[str]]] = {
@@ -65,6 +76,21 @@ CINC2021_CODES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "LBBB": (frozenset({"164909002", "733534002"}), frozenset({"LBBB"})),
     "RBBB": (frozenset({"59118001", "713427006"}), frozenset({"RBBB"})),
 }
+
+#: SNOMED-CT statements of ST or T changes that are not in the MI / ischaemia truth set
+#: (CinC 2021 dx_mapping_scored.csv / dx_mapping_unscored.csv). A record carrying one
+#: is neither a positive nor a clean negative for MI / ischaemia: the extra table row
+#: scores specificity on records without any of them (as the LUDB STEMI row does with
+#: records without an ischaemia label).
+ST_T_CHANGE_CODES = frozenset(
+    {
+        "55930002",  # ST changes
+        "164930006",  # ST interval abnormal
+        "428750005",  # nonspecific ST-T abnormality
+        "164934002",  # T wave abnormal
+        "59931005",  # T wave inversion
+    }
+)
 
 Truth = Callable[[dict[str, str]], bool]
 
@@ -110,7 +136,15 @@ def _cinc2021(folder: Path) -> list[DiagnosisRow]:
     def has(codes: frozenset[str]) -> Truth:
         return lambda row: bool(codes & set(row["dx"].split()))
 
-    table = {name: (has(sn), codes, None) for name, (sn, codes) in CINC2021_CODES.items()}
+    table: dict[str, tuple[Truth, frozenset[str], Truth | None]] = {
+        name: (has(sn), codes, None) for name, (sn, codes) in CINC2021_CODES.items()
+    }
+    mi_codes, mi_findings = CINC2021_CODES["MI / ischaemia"]
+    table["MI/isch, Sp w/o ST-T labels"] = (
+        has(mi_codes),
+        mi_findings,
+        lambda row: not has(ST_T_CHANGE_CODES)(row),
+    )
     return score_diagnoses(calls, rows, table)
 
 
@@ -125,12 +159,12 @@ def is_labelled_12lead(path: Path) -> bool:
 
 
 def evaluate_labels(path: Path, options: Any = None) -> TextTablesReport:
-    """``ecg eval`` entry: Se/Sp per diagnosis on CPSC 2018 / CinC 2021, PTB MI check.
+    """``ecg eval`` entry: Se/Sp per diagnosis on CPSC 2018 / CinC 2021 / LUDB, PTB MI check.
 
     Parameters
     ----------
     path : Path
-        ``cpsc2018``, ``cinc2021`` or ``ptbdb`` folder.
+        ``cpsc2018``, ``cinc2021``, ``ludb`` or ``ptbdb`` folder.
     options : EvalOptions, optional
         Shared ``ecg eval`` options (unused).
 
@@ -151,7 +185,9 @@ def evaluate_labels(path: Path, options: Any = None) -> TextTablesReport:
         return TextTablesReport(
             name="ptb-mi", sections=(("PTB MI record", (line,)),), data={"flagged": flagged}
         )
-    if (path / "REFERENCE.csv").is_file():
+    if is_ludb(path):
+        rows, title = evaluate_diagnoses(path), "LUDB diagnoses vs ludb.csv"
+    elif (path / "REFERENCE.csv").is_file():
         rows, title = _cpsc2018(path), "CPSC 2018 diagnoses vs REFERENCE.csv"
     else:
         rows, title = _cinc2021(path), "CinC 2021 diagnoses vs SNOMED Dx codes"

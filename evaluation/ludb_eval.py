@@ -295,6 +295,23 @@ LUDB_DIAGNOSES: dict[str, tuple[Truth, frozenset[str], Truth | None]] = {
         frozenset({"ACUTE_MI", "SGARBOSSA", "POSTERIOR_MI", "DE_WINTER"}),
         lambda r: not _lines(r, "Ischemia"),
     ),
+    # The same records, counting any acute MI / ischaemia finding as a call: what
+    # reaches the reviewer as a critical ischaemia finding, STEMI criteria met or not.
+    "STEMI, any MI/isch code": (
+        lambda r: _has(r, "Ischemia", "stemi"),
+        frozenset(
+            {
+                "ACUTE_MI",
+                "SGARBOSSA",
+                "POSTERIOR_MI",
+                "DE_WINTER",
+                "ACUTE_ISCHEMIA",
+                "DIFFUSE_ST_DEPRESSION",
+                "T_INVERSION",
+            }
+        ),
+        lambda r: not _lines(r, "Ischemia"),
+    ),
     "AF": (lambda r: _has(r, "Rhythms", "atrial fibrillation"), frozenset({"AF"}), None),
     "AV block I": (
         lambda r: _has(r, "Conduction abnormalities", "i degree av block"),
@@ -387,13 +404,14 @@ def evaluate_diagnoses(
 
 def diagnosis_table(rows: Sequence[DiagnosisRow], title: str) -> list[str]:
     """Text table of Se/Sp per diagnosis, with the record ids missed / falsely called."""
+    w = max([13, *(len(r.name) for r in rows)])
     lines = [
         title,
-        f"{'diagnosis':<13} {'TP':>3} {'FN':>3} {'TN':>4} {'FP':>3} {'Se %':>6} {'Sp %':>6}",
+        f"{'diagnosis':<{w}} {'TP':>3} {'FN':>3} {'TN':>4} {'FP':>3} {'Se %':>6} {'Sp %':>6}",
     ]
     for r in rows:
         lines.append(
-            f"{r.name:<13} {r.tp:>3} {r.fn:>3} {r.tn:>4} {r.fp:>3} {r.se:>6.1f} {r.sp:>6.1f}"
+            f"{r.name:<{w}} {r.tp:>3} {r.fn:>3} {r.tn:>4} {r.fp:>3} {r.se:>6.1f} {r.sp:>6.1f}"
             + (f"  missed {','.join(r.missed)}" if r.missed else "")
             + (f"  false+ {','.join(r.false_pos)}" if r.false_pos else "")
         )

@@ -113,6 +113,7 @@ def delineate_record(
     labels: NDArray[np.str_] | None = None,
     params: DelineationParams | None = None,
     median_only: bool = False,
+    filtered_mv: NDArray[np.float64] | None = None,
 ) -> Delineation:
     """Delineate a multi-lead resting ECG.
 
@@ -131,6 +132,10 @@ def delineate_record(
     median_only : bool
         Delineate the median beat only: non-dominant beats are not delineated one by
         one (their per-beat fiducials are the median's, shifted).
+    filtered_mv : ndarray, shape (n_leads, n_samples), optional
+        The band-passed ``signal_mv`` when the caller has it already
+        (``Delineation.filtered_mv`` of an earlier call on the same signal); skips the
+        filtering.
 
     Returns
     -------
@@ -143,7 +148,7 @@ def delineate_record(
         No beat found.
     """
     x = as_leads_samples(signal_mv, fs_hz=fs_hz)
-    filt = bandpass(x, fs_hz=fs_hz)
+    filt = bandpass(x, fs_hz=fs_hz) if filtered_mv is None else filtered_mv
     n = x.shape[-1]
     raw = locate_beats(filt, fs_hz=fs_hz) if r_idx is None else np.asarray(r_idx, dtype=np.intp)
     if raw.size == 0:

@@ -25,7 +25,7 @@ from ecg_core.rhythm.morphology import (
 )
 from ecg_core.rhythm.pauses import find_pauses
 from ecg_core.rhythm.runs import BeatRuns, beat_runs, pattern_runs, pvc_coupling
-from ecg_core.rhythm.vf import quiet_episodes, vf_episodes, vf_trace
+from ecg_core.rhythm.vf import organised_vt_episodes, quiet_episodes, vf_episodes, vf_trace
 from ecg_core.types import BeatSeries
 from models.result import Episode
 
@@ -183,6 +183,7 @@ def analyze_rhythm(
     ).reshape(-1, 2)
     trace = vf_trace(signal_mv, fs_hz=fs, params=p.vf)
     vf_on, vf_off = vf_episodes(trace, params=p.vf)
+    svt_on, svt_off, svt_rate = organised_vt_episodes(trace, params=p.vf)
     quiet_on, quiet_off = quiet_episodes(trace, min_s=p.asystole_min_s)
     pc = p_wave_coherence(signal_mv, beats)
     af_on, af_off = af_episodes(beats, af_trace(beats, p_coherence=pc, params=p.af), params=p.af)
@@ -290,5 +291,20 @@ def analyze_rhythm(
                 strict=True,
             )
         )
+    episodes.extend(
+        Episode(
+            type="VT",
+            onset_s=float(a),
+            offset_s=float(b),
+            evidence={
+                "source": "signal",
+                "rate_bpm": round(float(r), 1),
+                "method": "VF-like waves, regular (cycle CV < 0.08) and slower than flutter: "
+                "monomorphic VT without discrete QRS complexes to classify",
+                "leads": list(leads),
+            },
+        )
+        for a, b, r in zip(svt_on, svt_off, svt_rate, strict=True)
+    )
     episodes.sort(key=lambda e: (e.onset_s, e.type))
     return episodes, feats

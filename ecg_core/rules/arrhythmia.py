@@ -11,7 +11,7 @@ Parameters each evaluator reads are listed in its docstring; the profiles in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,26 +66,52 @@ def _vt_runs(f: RhythmFeatures, rule: Rule) -> NDArray[np.bool_]:
     return np.asarray(r.n_beats >= int(rule.param("min_beats", 3)))
 
 
+def _signal_vt(
+    ctx: RuleContext, f: RhythmFeatures, rule: Rule
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """VT seen on the signal that no run of >= ``min_beats`` V beats already covers.
+
+    Reads episodes with ``evidence.source == "signal"``; returns onset_s, offset_s, rate_bpm.
+    """
+    eps = [e for e in ctx.episodes if e.type == "VT" and e.evidence.get("source") == "signal"]
+    on = np.array([e.onset_s for e in eps], dtype=np.float64)
+    off = np.array([e.offset_s for e in eps], dtype=np.float64)
+    rate = np.array([float(e.evidence.get("rate_bpm", np.nan)) for e in eps], dtype=np.float64)
+    runs = f.v_runs.select(_vt_runs(f, rule))
+    covered = (on[:, None] < runs.offset_s[None, :]) & (off[:, None] > runs.onset_s[None, :])
+    keep = ~covered.any(axis=1)
+    return on[keep], off[keep], rate[keep]
+
+
 def _vt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Ventricular runs >= ``min_beats`` at rate >= threshold lasting >= ``min_duration_s``."""
+    """Ventricular runs >= ``min_beats`` at rate >= threshold lasting >= ``min_duration_s``.
+
+    Runs of V beats, plus VT seen on the signal where the QRS stage found no run (regular,
+    sinusoidal VT set aside by the VF detector, :func:`ecg_core.rhythm.vf.organised_vt_episodes`).
+    """
     f = feats(ctx)
     if f is None:
         return []
     r = f.v_runs
-    dur = r.offset_s - r.onset_s
-    ok = _vt_runs(f, rule) & (r.rate_bpm >= thr(rule)) & (dur >= rule.min_duration_s)
-    extra = [
+    s_on, s_off, s_rate = _signal_vt(ctx, f, rule)
+    on = np.concatenate([r.onset_s, s_on])
+    off = np.concatenate([r.offset_s, s_off])
+    rate = np.concatenate([r.rate_bpm, s_rate])
+    dur = off - on
+    is_run = np.concatenate([_vt_runs(f, rule), np.ones(s_on.size, dtype=bool)])
+    ok = is_run & (rate >= thr(rule)) & (dur >= rule.min_duration_s)
+    extra: list[dict[str, Any]] = [
         {"n_beats": int(n), "duration_s": round(float(d), 2)}
-        for n, d in zip(r.n_beats, dur, strict=True)
-    ]
+        for n, d in zip(r.n_beats, dur[: r.n_beats.size], strict=True)
+    ] + [{"source": "signal", "duration_s": round(float(d), 2)} for d in dur[r.n_beats.size :]]
     return per_event(
         rule,
         profile,
         f,
         np.flatnonzero(ok),
-        r.onset_s,
-        r.offset_s,
-        r.rate_bpm,
+        on,
+        off,
+        rate,
         "ventricular tachycardia",
         "bpm",
         extra,
@@ -99,17 +125,22 @@ def _nsvt(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
         return []
     r = f.v_runs
     ok = _vt_runs(f, rule) & (r.rate_bpm >= thr(rule))
-    if not ok.any():
+    s_on, s_off, s_rate = _signal_vt(ctx, f, rule)
+    s_ok = s_rate >= thr(rule)
+    if not ok.any() and not s_ok.any():
         return []
     return aggregate(
         rule,
         profile,
         f,
-        r.onset_s[ok],
-        r.offset_s[ok],
-        float(np.nanmax(r.rate_bpm[ok])),
+        np.concatenate([r.onset_s[ok], s_on[s_ok]]),
+        np.concatenate([r.offset_s[ok], s_off[s_ok]]),
+        float(np.nanmax(np.concatenate([r.rate_bpm[ok], s_rate[s_ok]]))),
         "ventricular runs",
-        {"longest_beats": int(r.n_beats[ok].max())},
+        {
+            "longest_beats": int(r.n_beats[ok].max()) if ok.any() else 0,
+            "signal_episodes": int(s_ok.sum()),
+        },
     )
 
 

@@ -45,9 +45,8 @@ def _sinus_brady(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     if f is None:
         return []
     on, off, hr = _episodes_of(ctx, ("SBR",), rule.min_duration_s)
-    return aggregate(
-        rule, profile, f, on, off, float(np.nanmin(hr)) if hr.size else 0.0, "sinus bradycardia"
-    )
+    lowest = float(np.nanmin(hr)) if np.isfinite(hr).any() else 0.0  # rates may be unknown
+    return aggregate(rule, profile, f, on, off, lowest, "sinus bradycardia")
 
 
 def _sinus_tachy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
@@ -69,12 +68,20 @@ def _sinus_tachy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 
 
 def _af(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """AF episodes >= ``min_duration_s``; value = AF burden (% of the record)."""
+    """AF episodes >= ``min_duration_s``; value = AF burden (% of the record).
+
+    An episode covering >= ``whole_record_fraction`` of a record shorter than
+    ``min_duration_s`` also counts: AF over a whole standard 12-lead ECG is diagnostic
+    (ESC 2020 AF guideline, Hindricks et al., Eur Heart J 2021;42:373: "the entire
+    12-lead ECG or >= 30 s of a single-lead strip").
+    """
     f = feats(ctx)
     if f is None:
         return []
     a = f.af
-    ok = (a.offset_s - a.onset_s) >= rule.min_duration_s
+    dur = a.offset_s - a.onset_s
+    whole = dur >= rule.param("whole_record_fraction", 1.0) * f.duration_s
+    ok = (dur >= rule.min_duration_s) | whole
     burden = 100.0 * float(np.sum((a.offset_s - a.onset_s)[ok])) / max(f.duration_s, 1e-9)
     return aggregate(
         rule,

@@ -28,6 +28,12 @@ def _all_evaluators() -> Mapping[str, Evaluator]:
     from ecg_core.rules.twelve_lead import EVALUATORS as TWELVE_LEAD
 
     tables.append(TWELVE_LEAD)
+    from ecg_core.rules.pacing_rules import EVALUATORS as PACING
+
+    tables.append(PACING)
+    from ecg_core.rules.twelve_lead_pe import EVALUATORS as PE
+
+    tables.append(PE)
     return {code: fn for table in tables for code, fn in table.items()}
 
 

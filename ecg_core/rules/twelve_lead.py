@@ -7,6 +7,7 @@ Limb leads are not used for diagnoses when a limb-electrode reversal is suspecte
 
 from __future__ import annotations
 
+from ecg_core.rules.context import RuleContext
 from ecg_core.rules.engine import Evaluator
 from ecg_core.rules.twelve_lead_conduction import (
     _bbb_rule,
@@ -27,13 +28,22 @@ from ecg_core.rules.twelve_lead_st import (
     st_depression,
 )
 from ecg_core.rules.twelve_lead_technical import lead_derived, lead_noisy, lead_reversal
+from models.profile import Rule
+from models.result import Finding
 
 __all__ = ["EVALUATORS"]
+
+
+def _t_inversion(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
+    """The ``st_depression`` evaluator's 4th UDMI T-inversion criterion, whatever the params."""
+    forced = rule.model_copy(update={"params": {**rule.params, "criterion": "t_inversion"}})
+    return st_depression(ctx, forced, profile)
 
 
 EVALUATORS: dict[str, Evaluator] = {
     "ACUTE_MI": acute_mi,
     "ACUTE_ISCHEMIA": st_depression,
+    "T_INVERSION": _t_inversion,
     "DIFFUSE_ST_DEPRESSION": diffuse_st_depression,
     "POSTERIOR_MI": posterior_mi,
     "DE_WINTER": de_winter,

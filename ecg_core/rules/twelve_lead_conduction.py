@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecg_core.holter_qt import HolterQt
+from ecg_core.pacing import PacingAnalysis
 from ecg_core.rules.arrhythmia_base import feats, ront_pvcs
 from ecg_core.rules.context import RuleContext
 from ecg_core.rules.engine import Evaluator
@@ -57,10 +59,20 @@ def _bbb_rule(kind: str) -> Evaluator:
     return evaluate
 
 
+def _mostly_paced(ctx: RuleContext) -> bool:
+    """True when most beats follow a pacemaker stimulus (``ctx.features["pacing"]``).
+
+    Paced QRS width and QT are not interpreted as native conduction (AHA/ACCF/HRS 2009
+    part II, Mason et al., JACC 2007;49:1128); ``PACED_RHYTHM`` reports the rhythm.
+    """
+    p = ctx.features.get("pacing")
+    return isinstance(p, PacingAnalysis) and p.paced_rhythm and p.paced_fraction >= 0.5
+
+
 def qrs_wide(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """QRS wider than the threshold without a complete BBB pattern."""
+    """QRS wider than the threshold without a complete BBB pattern (not in paced rhythm)."""
     f = _features(ctx)
-    if f is None or f.measures.qrs_ms <= (rule.threshold or 0.0):
+    if f is None or f.measures.qrs_ms <= (rule.threshold or 0.0) or _mostly_paced(ctx):
         return []
     if _bbb(f, rule, rule.param("bbb_qrs_min_ms")) is not None:
         return []
@@ -83,10 +95,13 @@ def _qtc(ctx: RuleContext, f: TwelveLeadFeatures, rule: Rule) -> tuple[str, floa
 
 
 def long_qtc(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Prolonged QTc (sex-specific; most sensitive when sex unknown)."""
+    """Prolonged QTc (sex-specific; most sensitive when sex unknown; not in paced rhythm).
+
+    The critical ``LONG_QT`` item is evaluated whatever the rhythm.
+    """
     f = _features(ctx)
     got = None if f is None else _qtc(ctx, f, rule)
-    if f is None or got is None:
+    if f is None or got is None or _mostly_paced(ctx):
         return []
     formula, value = got
     if ctx.patient_sex == "F":
@@ -158,10 +173,15 @@ def long_qt_critical(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding
 
     CRITICAL_VALUES.md A (LONG_QT): the critical value is the conjunction; a stand-alone
     QTc >= 500 ms is reported as abnormal by ``LONG_QTC`` (torsades risk). The QTc is the
-    12-lead measurement (withheld when it cannot be trusted) or ``ctx.measurements``.
+    12-lead measurement (withheld when it cannot be trusted); on Holter, the longest QTc
+    measured in the 5 min before a ventricular run (``ecg_core.holter_qt``), else the
+    record's median QTc (``ctx.measurements``).
     """
     f = _features(ctx)
     got = None if f is None else _qtc(ctx, f, rule)
+    hq = ctx.features.get("holter_qt")
+    if got is None and isinstance(hq, HolterQt) and hq.pre_run_qtc_ms is not None:
+        got = (hq.formula, hq.pre_run_qtc_ms)  # Holter: the QT the ventricular run arose from
     if got is None and ctx.measurements is not None and ctx.measurements.qtc_ms is not None:
         got = (str(ctx.features.get("qtc_formula", "bazett")), ctx.measurements.qtc_ms)
     if got is None or got[1] < (rule.threshold or 0.0):

@@ -17,6 +17,7 @@ from ecg_core.ischemia import (
 )
 from ecg_core.rules.context import RuleContext
 from ecg_core.rules.twelve_lead_base import (
+    _ST_POINT,
     _bbb,
     _diag_leads,
     _features,
@@ -69,23 +70,67 @@ def _lvh(f: TwelveLeadFeatures, rule: Rule) -> bool:
 #: ischaemic T inversion.
 _T_NORMALLY_INVERTED = frozenset({"aVR", "III", "V1"})
 
+#: Where an ST elevation found at the rule's ``st_point`` in an inferior or lateral
+#: lead (``_ER_LEADS``) must still meet the same threshold, unless the ``stemi`` rule
+#: sets ``sustained_st_point`` ("" = not checked). ST deviation is read at J and
+#: J+60 ms (AHA/ACCF/HRS 2009 part VI, Wagner et al. Circulation 2009;119:e262); in
+#: these leads a J-point elevation that has gone by J+60 ms is a J wave / end-QRS
+#: slur followed by a descending ST segment, the early-repolarisation pattern
+#: (Macfarlane et al. JACC 2015;66:470), or a J point read on the terminal QRS, not
+#: an elevated ST segment.
+_SUSTAINED_POINT_DEFAULT = "J60"
+
+#: Inferior and lateral leads, where the early-repolarisation pattern is defined
+#: (Macfarlane et al. JACC 2015;66:470; V1-V3 excluded there). V1-V3 keep the J-point
+#: reading alone: the 4th UDMI's higher age/sex thresholds already allow for the normal
+#: J elevation of these leads, and an anterior STEMI must not be lost to it.
+_ER_LEADS = frozenset({"I", "II", "III", "aVL", "aVF", "V4", "V5", "V6"})
+
+#: Rise of the ST segment from J to J+60 ms from which ST depression counts as
+#: up-sloping (not ischaemic), used by ``posterior-mi`` when its rule has no
+#: ``upsloping_rise_mv``: the ``st-depression`` rule's cut-off in the national profile
+#: (4th UDMI: only horizontal or down-sloping ST depression is ischaemic), mV.
+_UPSLOPING_RISE_DEFAULT_MV = 0.05
+
+
+def _sustained_point(rule: Rule) -> str | None:
+    """The ``sustained_st_point`` of an ``st_elevation`` rule (None = not checked)."""
+    point = str(rule.params.get("sustained_st_point", _SUSTAINED_POINT_DEFAULT))
+    if point.lower() in ("", "none"):
+        return None
+    if point not in _ST_POINT:
+        from models.errors import RuleProfileError
+
+        raise RuleProfileError(
+            f"rule {rule.id!r}: sustained_st_point must be one of {sorted(_ST_POINT)} or ''"
+        )
+    return point
+
+
+def _criterion(rule: Rule, default: str, other: str) -> str:
+    """``params.criterion`` of ``rule``: ``default`` or ``other``, else a profile error."""
+    criterion = str(rule.params.get("criterion", default))
+    if criterion not in (default, other):
+        from models.errors import RuleProfileError
+
+        raise RuleProfileError(
+            f"rule {rule.id!r}: criterion must be {default!r} or {other!r}, got {criterion!r}"
+        )
+    return criterion
+
 
 def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Suspected acute MI; ``params.criterion`` names the pattern the rule reads.
 
     ``"st_elevation"`` (default): 4th UDMI new ST elevation at J in >= 2 contiguous
-    leads. ``"q_wave_t_inversion"``: evolving Q-wave MI (see :func:`_q_wave_mi`).
+    leads (Thygesen et al. JACC 2018;72:2231); in the inferior and lateral leads the
+    elevation must still meet the lead's threshold at ``sustained_st_point`` (default
+    J+60 ms, see ``_SUSTAINED_POINT_DEFAULT``): the ST segment, not only the J point,
+    is elevated.
+    ``"q_wave_t_inversion"``: evolving Q-wave MI (see :func:`_q_wave_mi`).
     """
-    criterion = str(rule.params.get("criterion", "st_elevation"))
-    if criterion == "q_wave_t_inversion":
+    if _criterion(rule, "st_elevation", "q_wave_t_inversion") == "q_wave_t_inversion":
         return _q_wave_mi(ctx, rule, profile)
-    if criterion != "st_elevation":
-        from models.errors import RuleProfileError
-
-        raise RuleProfileError(
-            f"rule {rule.id!r}: criterion must be 'st_elevation' or 'q_wave_t_inversion', "
-            f"got {criterion!r}"
-        )
     f = _features(ctx)
     if f is None:
         return []
@@ -109,6 +154,11 @@ def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
         if lead != "aVR"
     }
     elevated = {lead for lead, t in thr.items() if st[lead] >= t}
+    later_point = _sustained_point(rule)
+    later: dict[str, float] = {}
+    if later_point is not None and later_point != point:
+        later = _diag_leads(f, _ST_POINT[later_point])
+        elevated = {lead for lead in elevated if lead not in _ER_LEADS or later[lead] >= thr[lead]}
     if _lvh(f, rule):  # LVH: right precordial ST elevation must be >= ratio x S depth
         s = f.per_lead("s_mv")
         ratio = rule.param("lvh_st_s_ratio")
@@ -128,23 +178,30 @@ def acute_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
         if lead in st and st[lead] <= -rule.param("reciprocal_mv")
     }
     worst = max(hit, key=lambda x: st[x])
+    where = f"{point}, inferior/lateral leads also at {later_point}" if later else point
+    evidence: dict[str, object] = {
+        "st_point": point,
+        "st_mv": {k: round(st[k], 3) for k in sorted(hit, key=_lead_order)},
+        "territory": terr,
+        "reciprocal_depression": sorted(recip, key=_lead_order),
+        "v2_v3_threshold_basis": v23_note,
+    }
+    if later:
+        evidence["sustained_st_point"] = later_point
+        evidence["st_sustained_mv"] = {k: round(later[k], 3) for k in sorted(hit, key=_lead_order)}
     return [
         _finding(
             rule,
             profile,
             leads=sorted(hit, key=_lead_order),
             value=round(st[worst], 3),
-            threshold=f"{limb:g} mV (V2-V3 {v23:g} mV, {v23_note})",
-            evidence={
-                "st_point": point,
-                "st_mv": {k: round(st[k], 3) for k in sorted(hit, key=_lead_order)},
-                "territory": terr,
-                "reciprocal_depression": sorted(recip, key=_lead_order),
-                "v2_v3_threshold_basis": v23_note,
-            },
+            threshold=f"{limb:g} mV at {where} (V2-V3 {v23:g} mV, {v23_note})",
+            evidence=evidence,
             message=(
                 f"suspected acute STEMI, {'/'.join(terr)}: ST elevation at {point} "
-                f"{_fmt(st, hit)} mV; V2-V3 threshold {v23:g} mV ({v23_note})"
+                f"{_fmt(st, hit)} mV"
+                + (f" (at {later_point} {_fmt(later, hit)} mV)" if later else "")
+                + f"; V2-V3 threshold {v23:g} mV ({v23_note})"
                 + (f"; reciprocal ST depression in {', '.join(sorted(recip))}" if recip else "")
             ),
         )
@@ -230,7 +287,14 @@ def _secondary_repol(f: TwelveLeadFeatures, rule: Rule) -> frozenset[str] | None
 
 
 def st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Horizontal / down-sloping ST depression in >= 2 contiguous leads (4th UDMI)."""
+    """Acute ischaemia; ``params.criterion`` names the pattern the rule reads.
+
+    ``"st_depression"`` (default): horizontal / down-sloping ST depression in >= 2
+    contiguous leads (4th UDMI). ``"t_inversion"``: ischaemic T inversion (see
+    :func:`_t_inversion`).
+    """
+    if _criterion(rule, "st_depression", "t_inversion") == "t_inversion":
+        return _t_inversion(ctx, rule, profile)
     f = _features(ctx)
     secondary = None if f is None else _secondary_repol(f, rule)
     if f is None or secondary is None:
@@ -257,6 +321,56 @@ def st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
             threshold=-thr,
             evidence={"st_point": point, "territory": territories(hit)},
             message=f"horizontal/down-sloping ST depression at {point}: {_fmt(st, hit)} mV",
+        )
+    ]
+
+
+def _t_inversion(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
+    """Ischaemic T inversion: T < -``t_inversion_mv`` in >= 2 contiguous leads with R/S > 1.
+
+    The 4th UDMI ECG manifestation of acute myocardial ischaemia without ST elevation:
+    "new T inversion > 1 mm in two contiguous leads with prominent R wave or R/S ratio
+    > 1" (Thygesen et al. JACC 2018;72:2231); only R/S > 1 is used here. aVR, III and
+    V1, where an inverted T is a normal finding (AHA/ACCF/HRS 2009 part VI), are not
+    counted; not applied where the ST-T is secondary to abnormal depolarisation
+    (QRS >= ``secondary_qrs_min_ms``; in RBBB, V1-V3 with inverted T). Whether the
+    inversion is new needs a previous ECG: the finding says so.
+    """
+    f = _features(ctx)
+    secondary = None if f is None else _secondary_repol(f, rule)
+    if f is None or secondary is None:
+        return []
+    t, r, s = _diag_leads(f, "t_mv"), _diag_leads(f, "r_mv"), _diag_leads(f, "s_mv")
+    thr = rule.param("t_inversion_mv")
+    inverted = {
+        lead
+        for lead, v in t.items()
+        if lead not in _T_NORMALLY_INVERTED
+        and lead not in secondary
+        and v < -thr
+        and r[lead] > s[lead]
+    }
+    hit = contiguous_subset(inverted)
+    if not hit:
+        return []
+    worst = min(hit, key=lambda x: t[x])
+    return [
+        _finding(
+            rule,
+            profile,
+            leads=sorted(hit, key=_lead_order),
+            value=round(t[worst], 3),
+            threshold=-thr,
+            evidence={
+                "criterion": "T inversion with R/S > 1",
+                "territory": territories(hit),
+                "t_mv": {k: round(t[k], 3) for k in sorted(hit, key=_lead_order)},
+            },
+            message=(
+                f"ischaemic T inversion {_fmt(t, hit)} mV (R/S > 1) in "
+                f"{'/'.join(territories(hit))} leads: suspected acute ischaemia if new; "
+                "compare with a previous ECG"
+            ),
         )
     ]
 
@@ -289,16 +403,28 @@ def diffuse_st_depression(ctx: RuleContext, rule: Rule, profile: str) -> list[Fi
 
 
 def posterior_mi(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Posterior STEMI equivalent: ST depression V1-V3 with upright terminal T."""
+    """Posterior STEMI equivalent: ST depression V1-V3 with upright terminal T.
+
+    The depression must be horizontal or down-sloping, as for any ischaemic ST
+    depression in the 4th UDMI (Thygesen et al. JACC 2018;72:2231): the posterior
+    injury current seen from the front is the mirror image of an elevated ST segment.
+    J-point depression with an ST segment rising by ``upsloping_rise_mv`` or more by
+    J+60 ms is the up-sloping pattern of normal, often fast, hearts.
+    """
     f = _features(ctx)
     if f is None or _secondary_repol(f, rule) is None:
         return []  # LBBB / paced / IVCD: ST-T secondary everywhere (upright T required below)
     point, st = _st(f, rule)
     t = f.per_lead("t_mv")
+    j60, j = _diag_leads(f, "st_j60_mv"), _diag_leads(f, "st_j_mv")
+    up = rule.param("upsloping_rise_mv", _UPSLOPING_RISE_DEFAULT_MV)
     dep = {
         lead
         for lead in ("V1", "V2", "V3")
-        if lead in st and st[lead] <= -(rule.threshold or 0.0) and t[lead] > 0
+        if lead in st
+        and st[lead] <= -(rule.threshold or 0.0)
+        and t[lead] > 0
+        and (j60[lead] - j[lead]) < up
     }
     hit = contiguous_subset(dep)
     if not hit:

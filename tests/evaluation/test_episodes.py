@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluation.episodes import average, episode_counts, gross, join_reference, overlap_s
+from evaluation.episodes import (
+    average,
+    clip_intervals,
+    episode_counts,
+    gross,
+    join_reference,
+    overlap_s,
+)
 
 
 def test_partial_overlap_counts_and_durations() -> None:
@@ -76,3 +83,24 @@ def test_join_reference_joins_vf_vfl_and_noise_but_not_other_rhythms() -> None:
     ref += [("VF", 20.0, 22.0), ("NOISE", 22.0, 30.0)]
     # Then the first three are one VF/VFL episode; trailing noise is not part of the last
     assert join_reference(ref, ("VF", "VFL")) == [(0.0, 9.0), (20.0, 22.0)]
+
+
+def test_learning_period_clips_reference_and_detections_alike() -> None:
+    # Given a detection inside the learning period and one spanning its end (epicmp)
+    ref = clip_intervals([(100.0, 120.0), (290.0, 400.0)], 300.0)
+    det = clip_intervals([(100.0, 110.0), (280.0, 320.0)], 300.0)
+    # Then the first is not scored, the second only from 300 s on
+    assert ref == [(300.0, 400.0)]
+    assert det == [(300.0, 320.0)]
+    c = episode_counts(ref, det)
+    assert (c.ref_hit, c.n_ref, c.det_hit, c.n_det) == (1, 1, 1, 1)
+    assert c.duration_ppv == 1.0
+
+
+@given(ivs=intervals, start=st.floats(0, 1000))
+def test_clipped_intervals_start_after_the_learning_period(
+    ivs: list[tuple[float, float]], start: float
+) -> None:
+    out = clip_intervals(ivs, start)
+    assert all(start <= a <= b for a, b in out)
+    assert len(out) == sum(b > start for _, b in ivs)
