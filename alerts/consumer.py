@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.service import AlertPolicy, open_alert
 from ingest.messaging import Delivery, QueueKey
-from models.db import Alert, utcnow
+from models.db import Alert, message_already_stored, utcnow
 
 __all__ = ["AlertConsumer"]
 
@@ -67,6 +67,8 @@ class AlertConsumer:
             self.stored += 1
             log.warning("CRITICAL result for record %s: %s", body["record_id"], body.get("codes"))
         except IntegrityError:
+            if not message_already_stored(self._sessions, Alert, delivery.message_id):
+                raise  # not a redelivery: requeued, dead-lettered after the delivery limit
             log.info("alert for message %s already stored", delivery.message_id)
         except KeyError as exc:
             log.error("malformed alert message %s: missing %s", delivery.message_id, exc)

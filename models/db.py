@@ -49,6 +49,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -310,3 +311,17 @@ def make_read_sessionmaker(sessions: sessionmaker[Any]) -> sessionmaker[Any]:
     return sessionmaker(
         engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
     )
+
+
+def message_already_stored(
+    sessions: sessionmaker[Any], model: type[Alert] | type[ReviewItem], message_id: str
+) -> bool:
+    """Whether a row for ``message_id`` exists (tells a redelivery from another conflict).
+
+    Consumers catch the ``IntegrityError`` of a redelivered message (``message_id`` is
+    UNIQUE) and ack it; any other integrity failure (a foreign key, say) must not be
+    acked as a duplicate, or the alert or worklist item would be silently lost.
+    """
+    with sessions() as session:
+        found = session.scalar(select(model.id).where(model.message_id == message_id).limit(1))
+    return found is not None

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.messaging import Delivery, QueueKey
-from models.db import ReviewItem
+from models.db import ReviewItem, message_already_stored
 
 __all__ = ["REVISED_URGENCY", "URGENCY", "ReviewConsumer"]
 
@@ -58,6 +58,8 @@ class ReviewConsumer:
                 )
             self.stored += 1
         except IntegrityError:
+            if not message_already_stored(self._sessions, ReviewItem, delivery.message_id):
+                raise  # not a redelivery: requeued, dead-lettered after the delivery limit
             log.info("review item for message %s already stored", delivery.message_id)
         except KeyError as exc:
             log.error("malformed review message %s: missing %s", delivery.message_id, exc)

@@ -196,3 +196,29 @@ def test_notify_escalate_ack_on_postgresql(pg_env: AlertEnv) -> None:
     env.clock.advance(minutes=20)
     assert env.service.sweep().escalated == 0
     assert json.dumps(env.hook.bodies[0]["codes"]) == '["VT"]'
+
+
+def test_redelivery_is_acked_but_other_integrity_errors_are_not(env: AlertEnv) -> None:
+    """A duplicate message id is a redelivery (ack); a dangling record is not (raise)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from review.consumer import ReviewConsumer
+    from tests.alerts.helpers import FakeDelivery
+
+    record_id = add_result(env.sessions, env.clinic_id, [VT_FINDING])
+    for consumer in (
+        AlertConsumer(env.sessions, policy=env.policy, clock=env.clock),
+        ReviewConsumer(env.sessions),
+    ):
+        first = alert_delivery(record_id, env.clinic_id, ["VT"])
+        consumer.handle(first)
+        again = FakeDelivery(first.body, message_id=first.message_id)
+        consumer.handle(again)
+        assert first.acked
+        assert again.acked  # stored once, the redelivery acked
+        dangling = alert_delivery("no-such-record", env.clinic_id, ["VT"])
+        with pytest.raises(IntegrityError):
+            consumer.handle(dangling)
+        assert not dangling.acked  # requeued by the consumer loop, never acked as stored
+    with env.sessions() as session:
+        assert session.scalars(select(Alert.record_id)).all() == [record_id]
