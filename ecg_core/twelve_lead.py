@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ecg_core.delineation import Delineation, PWaves, delineate_record, p_waves_from_delineation
+from ecg_core.delineation.delineate import median_qt_bounds
 from ecg_core.intervals import LeadMeasures, measure_leads
 from ecg_core.lead_derivation import derive_limb_leads, detect_limb_reversal
 from models.errors import AnalysisError
@@ -160,7 +161,7 @@ def analyze_twelve_lead(
         names = tuple(n for n, k in zip(names, keep, strict=True) if k)
         d, pw, meas = _run(x[keep], names, fs_hz, r_idx, labels)
     reversal = detect_limb_reversal(names, meas.qrs_area_mv_ms, meas.p_mv, meas.t_mv)
-    withheld = _qt_not_reproducible(x if not excluded else x[~noisy], fs_hz, d, labels, meas)
+    withheld = _qt_not_reproducible(fs_hz, d, labels, meas)
     if withheld is not None:
         meas = replace(meas, qt_ms=None, qtc_ms={})
     return TwelveLeadFeatures(
@@ -176,7 +177,6 @@ def analyze_twelve_lead(
 
 
 def _qt_not_reproducible(
-    x: NDArray[np.float64],
     fs_hz: float,
     d: Delineation,
     labels: NDArray[np.str_] | None,
@@ -196,12 +196,10 @@ def _qt_not_reproducible(
     for half in (dom[0::2], dom[1::2]):
         lab = np.full(d.r_idx.size, "Q")
         lab[half] = base[half]
-        h = delineate_record(
-            x, fs_hz=fs_hz, r_idx=d.r_idx, labels=lab, median_only=True, filtered_mv=d.filtered_mv
-        )
-        if h.fiducials.t_off is None:
+        qrs_on, t_off = median_qt_bounds(d, lab)  # as a median_only delineate_record
+        if t_off is None:
             return "QT: no T end in one half of the beats"
-        qts.append((h.fiducials.t_off - h.fiducials.qrs_on) * 1000.0 / fs_hz)
+        qts.append((t_off - qrs_on) * 1000.0 / fs_hz)
     spread = abs(qts[0] - qts[1])
     if spread > QT_SPLIT_HALF_MAX_MS:
         return f"QT not reproducible: even/odd beats {qts[0]:.0f} vs {qts[1]:.0f} ms"

@@ -14,11 +14,20 @@ from ecg_core.delineation.median_beat import (
     beat_windows,
     build_median_beat,
     delineate_beat,
+    median_over_beats,
+    pooled_windows,
+    qrs_on_t_off,
 )
-from ecg_core.delineation.preprocess import align_r_idx, as_leads_samples, bandpass, locate_beats
+from ecg_core.delineation.preprocess import (
+    align_r_idx,
+    alignment_envelope,
+    as_leads_samples,
+    bandpass,
+    locate_beats,
+)
 from models.errors import AnalysisError
 
-__all__ = ["Delineation", "delineate_record"]
+__all__ = ["Delineation", "delineate_record", "median_qt_bounds"]
 
 #: Beats whose QRS correlates below this with the median QRS are delineated on their own.
 _DOMINANT_CORR = 0.85
@@ -51,6 +60,9 @@ class Delineation:
         Per-lead, per-beat T offset (each lead's own median-beat T end); -1 where none.
     rr_median_ms : float
         Median RR interval, ms (NaN with fewer than two beats).
+    envelope : ndarray, shape (n_samples,) or None
+        The alignment envelope of ``filtered_mv`` (kept so that a second delineation of
+        the same signal, e.g. :func:`median_qt_bounds`, does not compute it again).
     """
 
     filtered_mv: NDArray[np.float64]
@@ -65,6 +77,7 @@ class Delineation:
     t_off_idx: NDArray[np.intp]
     t_off_lead_idx: NDArray[np.intp]
     rr_median_ms: float
+    envelope: NDArray[np.float64] | None = None
 
 
 def _window(rr_ms: float, fs_hz: float) -> tuple[int, int]:
@@ -88,7 +101,7 @@ def _dominant_mask(
         return candidates.copy()
     wins = beat_windows(filtered_mv, r_idx[fits], half, half)
     flat = wins.reshape(wins.shape[0], -1)
-    ref = np.median(beat_windows(filtered_mv, r_idx[pool], half, half), axis=0).ravel()
+    ref = median_over_beats(beat_windows(filtered_mv, r_idx[pool], half, half)).ravel()
     flat = flat - flat.mean(axis=1, keepdims=True)
     ref = ref - ref.mean()
     corr = flat @ ref / (np.linalg.norm(flat, axis=1) * np.linalg.norm(ref) + 1e-12)
@@ -153,13 +166,8 @@ def delineate_record(
     raw = locate_beats(filt, fs_hz=fs_hz) if r_idx is None else np.asarray(r_idx, dtype=np.intp)
     if raw.size == 0:
         raise AnalysisError("delineation: no beat found in the record")
-    r = align_r_idx(filt, raw, fs_hz=fs_hz)
-    rr_ms = float(np.median(np.diff(r))) * 1000.0 / fs_hz if r.size > 1 else float("nan")
-    pre, post = _window(rr_ms, fs_hz)
-    cand = np.ones(r.size, dtype=bool) if labels is None else np.asarray(labels) == "N"
-    if not cand.any():
-        cand = np.ones(r.size, dtype=bool)
-    dom = _dominant_mask(filt, r, cand, fs_hz)
+    env = alignment_envelope(filt, fs_hz=fs_hz)
+    r, rr_ms, pre, post, dom = _pool(filt, raw, labels, fs_hz, env)
     med = build_median_beat(filt, r[dom], fs_hz=fs_hz, pre=pre, post=post)
     noise = float(np.median(med.residual_rms_mv))
     rr_s = rr_ms / 1000.0
@@ -196,4 +204,58 @@ def delineate_record(
         t_off_idx=te,
         t_off_lead_idx=te_lead,
         rr_median_ms=rr_ms,
+        envelope=env,
     )
+
+
+def median_qt_bounds(
+    d: Delineation,
+    labels: NDArray[np.str_],
+    *,
+    params: DelineationParams | None = None,
+) -> tuple[int, int | None]:
+    """QRS onset and T offset of the median beat of the beats ``labels`` marks ``N``.
+
+    Equal to ``fiducials.qrs_on`` and ``fiducials.t_off`` of ``delineate_record(signal,
+    fs_hz=d.fs_hz, r_idx=d.r_idx, labels=labels, median_only=True,
+    filtered_mv=d.filtered_mv)`` on the signal ``d`` was delineated from (the same
+    alignment, dominant beats, median beat and QRS / T steps), without the signal check,
+    the residual noise, the per-lead T waves, P wave and J points that QT does not use.
+
+    Parameters
+    ----------
+    d : Delineation
+        Delineation of the whole record.
+    labels : ndarray of str, shape (n_beats,)
+        Labels of ``d.r_idx``; the ``N`` beats (all when none) may enter the median.
+    params : DelineationParams, optional
+        Technical constants.
+
+    Returns
+    -------
+    (int, int or None)
+        QRS onset and T offset, samples from R (T offset None when no T wave is found).
+    """
+    filt, fs_hz = d.filtered_mv, d.fs_hz
+    env = d.envelope if d.envelope is not None else alignment_envelope(filt, fs_hz=fs_hz)
+    r, rr_ms, pre, post, dom = _pool(filt, d.r_idx, labels, fs_hz, env)
+    beat = median_over_beats(pooled_windows(filt, r[dom], pre, post))
+    return qrs_on_t_off(beat, pre, fs_hz=fs_hz, rr_s=rr_ms / 1000.0, params=params)
+
+
+def _pool(
+    filt: NDArray[np.float64],
+    raw: NDArray[np.intp],
+    labels: NDArray[np.str_] | None,
+    fs_hz: float,
+    env: NDArray[np.float64],
+) -> tuple[NDArray[np.intp], float, int, int, NDArray[np.bool_]]:
+    """Aligned beats, median RR (ms), window and the dominant beats pooled in the median."""
+    r = align_r_idx(filt, raw, fs_hz=fs_hz, envelope=env)
+    rr_ms = float(np.median(np.diff(r))) * 1000.0 / fs_hz if r.size > 1 else float("nan")
+    pre, post = _window(rr_ms, fs_hz)
+    cand = np.ones(r.size, dtype=bool) if labels is None else np.asarray(labels) == "N"
+    if not cand.any():
+        cand = np.ones(r.size, dtype=bool)
+    dom = _dominant_mask(filt, r, cand, fs_hz)
+    return r, rr_ms, pre, post, dom

@@ -20,6 +20,7 @@ __all__ = [
     "HIGHPASS_HZ",
     "LOWPASS_HZ",
     "align_r_idx",
+    "alignment_envelope",
     "as_leads_samples",
     "bandpass",
     "locate_beats",
@@ -159,8 +160,30 @@ def locate_beats(filtered_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[n
     return out
 
 
+def alignment_envelope(filtered_mv: NDArray[np.float64], *, fs_hz: float) -> NDArray[np.float64]:
+    """The smoothed spatial velocity :func:`align_r_idx` aligns beats on.
+
+    Parameters
+    ----------
+    filtered_mv : ndarray, shape (n_leads, n_samples)
+        Band-passed ECG, mV.
+    fs_hz : float
+        Sampling rate, Hz.
+
+    Returns
+    -------
+    ndarray, shape (n_samples,)
+        Spatial velocity smoothed over 40 ms, mV/s.
+    """
+    return _envelope(filtered_mv, fs_hz)
+
+
 def align_r_idx(
-    filtered_mv: NDArray[np.float64], r_idx: NDArray[np.intp], *, fs_hz: float
+    filtered_mv: NDArray[np.float64],
+    r_idx: NDArray[np.intp],
+    *,
+    fs_hz: float,
+    envelope: NDArray[np.float64] | None = None,
 ) -> NDArray[np.intp]:
     """Move each beat index to the envelope peak within +-60 ms.
 
@@ -172,13 +195,15 @@ def align_r_idx(
         Beat indices from any QRS detector.
     fs_hz : float
         Sampling rate, Hz.
+    envelope : ndarray, shape (n_samples,), optional
+        :func:`alignment_envelope` of ``filtered_mv`` when the caller has it already.
 
     Returns
     -------
     ndarray of intp, shape (n_beats,)
         Aligned indices (same order, clipped to the record).
     """
-    env = _envelope(filtered_mv, fs_hz)
+    env = _envelope(filtered_mv, fs_hz) if envelope is None else envelope
     half = max(1, int(_ALIGN_S * fs_hz))
     n = env.size
     offsets = np.arange(-half, half + 1)
