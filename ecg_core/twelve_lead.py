@@ -92,8 +92,11 @@ def _run(
     fs_hz: float,
     r_idx: NDArray[np.intp] | None,
     labels: NDArray[np.str_] | None,
+    filtered_mv: NDArray[np.float64] | None = None,
 ) -> tuple[Delineation, PWaves, LeadMeasures]:
-    d = delineate_record(signal_mv, fs_hz=fs_hz, r_idx=r_idx, labels=labels)
+    d = delineate_record(
+        signal_mv, fs_hz=fs_hz, r_idx=r_idx, labels=labels, filtered_mv=filtered_mv
+    )
     pw = p_waves_from_delineation(d)
     return d, pw, measure_leads(d, pw, leads)
 
@@ -159,7 +162,8 @@ def analyze_twelve_lead(
         )
         keep = ~noisy
         names = tuple(n for n, k in zip(names, keep, strict=True) if k)
-        d, pw, meas = _run(x[keep], names, fs_hz, r_idx, labels)
+        # the band-pass filters each lead alone: its kept rows are the kept leads' filtering
+        d, pw, meas = _run(x[keep], names, fs_hz, r_idx, labels, d.filtered_mv[keep])
     reversal = detect_limb_reversal(names, meas.qrs_area_mv_ms, meas.p_mv, meas.t_mv)
     withheld = _qt_not_reproducible(fs_hz, d, labels, meas)
     if withheld is not None:

@@ -60,3 +60,20 @@ def test_median_qt_bounds_equal_median_only_delineation(samples_dir: Path, name:
         )
         assert got == (full.fiducials.qrs_on, full.fiducials.t_off)
         assert got[1] is not None
+
+
+@pytest.mark.parametrize(("fs", "n_samples"), [(500.0, 5000), (250.0, 2600), (1000.0, 900)])
+def test_bandpass_is_sosfiltfilt_bit_for_bit_and_per_lead(fs: float, n_samples: int) -> None:
+    from scipy.signal import sosfiltfilt
+
+    from ecg_core.delineation.preprocess import _bandpass_sos, bandpass
+
+    # Given a 12-lead random-walk signal / When band-passed
+    x = np.random.default_rng(3).normal(size=(12, n_samples)).cumsum(axis=1)
+    got = bandpass(x, fs_hz=fs)
+    # Then it is scipy's sosfiltfilt exactly, and filtering a subset of leads gives
+    # exactly those rows (the 12-lead stage reuses them after dropping a noisy lead)
+    pad = min(n_samples - 1, int(3 * fs))
+    assert np.array_equal(got, sosfiltfilt(_bandpass_sos(fs), x, axis=-1, padlen=pad))
+    keep = np.array([0, 3, 4, 11])
+    assert np.array_equal(bandpass(x[keep], fs_hz=fs), got[keep])
