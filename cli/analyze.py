@@ -21,6 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.output import render_table, result_to_json, write_annotations
 from ecg_core.analysis import analyze_record
+from ecg_core.comparison import StoredEcg, stored_ecg
+from ecg_core.rules.comparison_rules import compare_with_prior
 from ingest.readers import iter_record_paths, read_record
 from models.errors import EcgError, InputError
 from models.profile import DEFAULT_PROFILE, RuleProfile, load_profile
@@ -104,6 +106,7 @@ def _analyse_one(
     fs_hz: float | None,
     units: Unit | None,
     batch: _Batch,
+    prior: StoredEcg | None = None,
 ) -> tuple[EcgRecord, AnalysisResult]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -111,6 +114,7 @@ def _analyse_one(
         result = analyze_record(
             record, profile=profile, recording=recording.value if recording else None
         )
+        result = compare_with_prior(result, prior, profile)
     for w in caught:
         batch.warn(path, f"{w.category.__name__}: {w.message}")
     for lead in record.unusable_leads:
@@ -141,6 +145,21 @@ def _emit(
         from cli.plot import plot_result  # matplotlib only when asked for
 
         plot_result(record, result, plot_dir)
+
+
+def _load_prior(path: Path, batch: _Batch) -> StoredEcg | None:
+    """The ``--prior`` result; unreadable = no prior (a warning, never a failure)."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        batch.warn(path, f"--prior not read ({exc}); analysing without a prior ECG")
+        return None
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]
+    prior = stored_ecg(data) if isinstance(data, dict) else None
+    if prior is None:
+        batch.warn(path, "--prior is not one analysed resting 12-lead result; no prior ECG")
+    return prior
 
 
 def _expand(paths: list[Path], batch: _Batch) -> list[Path]:
@@ -187,6 +206,14 @@ def analyze(
     units: Annotated[
         UnitChoice | None, typer.Option("--units", help="Sample unit (CSV without units).")
     ] = None,
+    prior: Annotated[
+        Path | None,
+        typer.Option(
+            "--prior",
+            help="The same patient's previous result (ecg analyze --format json of one "
+            "resting ECG) to compare with (re-infarction, not first-found acute MI).",
+        ),
+    ] = None,
 ) -> None:
     """Analyse ECG records and report measurements, episodes and critical findings."""
     err = Console(stderr=True, highlight=False)
@@ -202,6 +229,7 @@ def analyze(
             plot_dir=plot,
             fs_hz=fs_hz,
             units=units.value if units else None,
+            prior_path=prior,
         )
     except Exception as exc:  # last resort: one line, never a traceback
         batch.error("ecg analyze", exc, input_error=False)
@@ -221,12 +249,14 @@ def _run(
     plot_dir: Path | None,
     fs_hz: float | None,
     units: Unit | None,
+    prior_path: Path | None = None,
 ) -> int:
     try:
         rule_profile = load_profile(profile_name)
     except EcgError as exc:
         batch.error(f"--profile {profile_name}", exc, input_error=True)
         return EXIT_INPUT_ERROR
+    prior = _load_prior(prior_path, batch) if prior_path is not None else None
     items = _expand(paths, batch)
     out = Console(highlight=False, soft_wrap=False)
     show_progress = len(items) > 1 and batch.err.is_terminal  # no bar in logs or pipes
@@ -251,6 +281,7 @@ def _run(
                     fs_hz=fs_hz,
                     units=units,
                     batch=batch,
+                    prior=prior,
                 )
                 _emit(
                     record,

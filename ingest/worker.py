@@ -3,8 +3,11 @@
 For each message (``{"record_id": ...}``, message id = outbox id):
 
 1. one transaction: skip if the inbox already holds the message id; else mark the record
-   ``analysing`` and count the attempt;
-2. the analysis runs in a process pool (the connection thread keeps heartbeats going);
+   ``analysing`` and count the attempt; then, for a resting ECG with a patient id, the
+   same clinic's and patient's most recent earlier analysed resting ECG is read in its
+   own query (``_find_prior``; a failed look-up = no prior);
+2. the analysis runs in a process pool (the connection thread keeps heartbeats going),
+   then the comparison with that previous ECG (``ecg_core.rules.comparison_rules``);
 3. one transaction: result row, record status, inbox row (``UNIQUE(message_id)``) and
    the outbox row of the result message; then ack through the connection
    (``add_callback_threadsafe``). On a re-analysis (``ecg reprocess``) the previous
@@ -33,6 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +61,7 @@ from models.db import (
 )
 from models.errors import AnalysisError, InputError
 from models.profile import RecordingType, RuleProfile, load_profile
+from models.result import AnalysisResult
 from models.settings import Settings
 
 __all__ = [
@@ -87,6 +92,13 @@ class AnalysisJob:
     patient_age_years: float | None
     patient_sex: str | None
     attempt: int = 1
+    #: The same clinic's and patient's most recent earlier analysed resting ECG (its
+    #: stored result, trimmed to what the comparison reads), or None (see _find_prior).
+    prior_result: dict[str, Any] | None = None
+    prior_record_id: str | None = None
+    prior_recorded_at: str | None = None
+    #: This record's time (upload time, ISO 8601): the interval to the prior ECG.
+    recorded_at: str | None = None
 
 
 #: Analyse one job in a pool process; returns the AnalysisResult JSON (a dict).
@@ -127,8 +139,32 @@ def analyse_job(job: AnalysisJob) -> dict[str, Any]:
         else record.patient_sex,
     )
     recording: RecordingType = "holter" if job.recording_type == "holter" else "resting"
-    result = analyze_record(record, profile=_profile(job.profile), recording=recording)
-    return result.model_dump(mode="json")
+    profile = _profile(job.profile)
+    result = analyze_record(record, profile=profile, recording=recording)
+    return _with_prior(result, job, profile).model_dump(mode="json")
+
+
+def _with_prior(result: AnalysisResult, job: AnalysisJob, profile: RuleProfile) -> AnalysisResult:
+    """The result compared with the patient's previous ECG (ecg_core.rules.comparison_rules).
+
+    A previous result that cannot be read is "no prior"; a failure of the comparison
+    itself is logged and the single-record result kept: it never fails the analysis.
+    """
+    from ecg_core.comparison import stored_ecg
+    from ecg_core.rules.comparison_rules import compare_with_prior
+
+    try:
+        prior = (
+            None
+            if job.prior_result is None
+            else stored_ecg(
+                job.prior_result, record_id=job.prior_record_id, recorded_at=job.prior_recorded_at
+            )
+        )
+        return compare_with_prior(result, prior, profile, recorded_at=job.recorded_at)
+    except Exception:
+        log.exception("record %s: comparison with the prior ECG failed", job.record_id)
+        return result
 
 
 def load_analyser(spec: str | None) -> AnalyseFn:
@@ -311,8 +347,30 @@ _CLAIM_RECORD = (
         Record.patient_age_years,
         Record.patient_sex,
         Record.attempts,
+        Record.clinic_id,
+        Record.patient_id,
+        Record.created_at,
     )
 )
+#: The most recent earlier analysed resting ECG of the same clinic and patient (records
+#: hold no acquisition time: the upload time orders them).
+_PRIOR_RESULT = (
+    select(Record.id, Record.created_at, Result.result_json)
+    .join(Result, Result.record_id == Record.id)
+    .where(
+        Record.clinic_id == bindparam("clinic_id"),
+        Record.patient_id == bindparam("patient_id"),
+        Record.recording_type == "resting",
+        Record.created_at < bindparam("before"),
+        Record.id != bindparam("rid"),
+        Result.severity != "unanalysable",
+    )
+    .order_by(Record.created_at.desc(), Record.id.desc())
+    .limit(1)
+)
+#: Keys of a stored result the comparison reads (the rest, e.g. beats, is not sent to
+#: the analysis process).
+_PRIOR_KEYS = ("record_id", "recording_type", "unanalysable", "measurements", "findings")
 _SEEN = select(InboxEntry.id).where(InboxEntry.message_id == bindparam("message_id"))
 _INSERT_INBOX = insert(InboxEntry.__table__)  # type: ignore[arg-type]
 _HAS_RESULT = select(Result.id).where(Result.record_id == bindparam("record_id"))
@@ -352,6 +410,13 @@ def _warm_up(profile: str | None) -> int:
 
     _profile(profile)
     return os.getpid()
+
+
+def _iso(when: datetime | None) -> str | None:
+    """ISO 8601 text of a database time (UTC when the database returns it naive)."""
+    if when is None:
+        return None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).isoformat()
 
 
 class _PermanentError(Exception):
@@ -544,7 +609,7 @@ class Worker:
                 raise _SkipError
             if rec is None:
                 return None
-            return AnalysisJob(
+            job = AnalysisJob(
                 record_id=rec.id,
                 files=tuple(rec.files),
                 primary_file=rec.primary_file,
@@ -554,7 +619,43 @@ class Worker:
                 patient_age_years=rec.patient_age_years,
                 patient_sex=rec.patient_sex,
                 attempt=rec.attempts,
+                recorded_at=_iso(rec.created_at),
             )
+        if rec.recording_type != "resting" or not rec.patient_id:
+            return job
+        return self._find_prior(job, rec.clinic_id, rec.patient_id, rec.created_at)
+
+    def _find_prior(
+        self, job: AnalysisJob, clinic_id: str, patient_id: str, before: datetime
+    ) -> AnalysisJob:
+        """``job`` with the patient's previous analysed resting ECG, if there is one.
+
+        Its own read, after the claim committed: a failed look-up only means "no prior"
+        (logged) and never fails or delays the claim.
+        """
+        try:
+            with self._sessions() as session:
+                row = session.execute(
+                    _PRIOR_RESULT,
+                    {
+                        "clinic_id": clinic_id,
+                        "patient_id": patient_id,
+                        "before": before,
+                        "rid": job.record_id,
+                    },
+                ).first()
+        except Exception:
+            log.warning("record %s: prior ECG look-up failed", job.record_id, exc_info=True)
+            return job
+        if row is None or not isinstance(row.result_json, dict):
+            return job
+        trimmed = {k: row.result_json[k] for k in _PRIOR_KEYS if k in row.result_json}
+        return dataclasses.replace(
+            job,
+            prior_result=trimmed,
+            prior_record_id=row.id,
+            prior_recorded_at=_iso(row.created_at),
+        )
 
     def _last_error(self, record_id: str) -> str:
         with self._sessions() as session:

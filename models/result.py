@@ -98,6 +98,14 @@ class AnalysisResult(_Model):
     profile: str | None = None
     summary: dict[str, Any] | None = None
     analysis_version: str
+    comparison: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Resting 12-lead ECG compared with the same patient's previous ECG "
+            "(ecg_core.rules.comparison_rules): the previous record, new ST elevation, "
+            "old-infarct Q waves, new LBBB; {'prior_record_id': None, ...} when there was none."
+        ),
+    )
 
     @property
     def worst_severity(self) -> Severity | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecg_core.comparison import StoredEcg
 from ecg_core.types import BeatSeries
 from models.profile import RecordingType
 from models.record import Sex
@@ -39,6 +40,10 @@ class RuleContext:
     features : mapping
         Stage-specific features keyed by stage name (``rhythm``, ``twelve_lead``, ...);
         each stage documents what it puts there.
+    prior : StoredEcg or None
+        The same patient's previous analysed ECG, for the comparison rules
+        (:mod:`ecg_core.rules.comparison_rules`); None when there is none (or it was not
+        looked up).
     """
 
     fs_hz: float
@@ -51,3 +56,4 @@ class RuleContext:
     patient_age_years: float | None = None
     patient_sex: Sex | None = None
     features: Mapping[str, Any] = field(default_factory=dict)
+    prior: StoredEcg | None = None

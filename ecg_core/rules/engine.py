@@ -34,6 +34,9 @@ def _all_evaluators() -> Mapping[str, Evaluator]:
     from ecg_core.rules.twelve_lead_pe import EVALUATORS as PE
 
     tables.append(PE)
+    from ecg_core.rules.comparison_rules import EVALUATORS as COMPARISON
+
+    tables.append(COMPARISON)  # needs a prior ECG: see comparison_rules.compare_with_prior
     return {code: fn for table in tables for code, fn in table.items()}
 
 
