@@ -3,19 +3,28 @@
 VF+VFL+VT ("ventricular tachyarrhythmia") as a second line; asystole episodes found.
 As in EC57 and WFDB ``epicmp``, episodes are scored after the 5-minute learning period
 (``--include-learning`` scores the whole record); every false VF episode is listed in the
-JSON with the reference rhythm under it.
+JSON with the reference rhythm under it and its wave-to-wave rate and cycle CV (from the
+VF detector's own trace), and the false episodes are counted by the reference rhythm they
+mostly overlap. A detection that is regular (cycle CV below ``VfParams.vt_max_cycle_cv``)
+and at least as fast as flutter (``VfParams.vfl_min_rate_hz``) is counted apart, for false
+and true detections alike: on vfdb such sine waves are labelled VT in some records and
+VFL/VF in others (reference ambiguity, docs/rhythm.md), and the scoring is not changed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import wfdb
+from numpy.typing import NDArray
 from rich.table import Table
 
+from ecg_core.rhythm.vf import VfParams, episode_organisation, vf_trace
 from evaluation.ec57 import LEARNING_S
 from evaluation.episodes import EpisodeCounts, clip_intervals, episode_counts, join_reference
 from evaluation.qrs_eval import EvalOptions
@@ -27,6 +36,7 @@ from evaluation.rhythm_eval_base import (
     _pmap,
     read_rhythm_intervals,
 )
+from ingest.readers import read_record
 
 __all__ = ["VfReport", "evaluate_vf", "is_vfdb"]
 
@@ -49,12 +59,48 @@ class _VfRecord:
     asys_ref_3s: int
     asys_found_3s: int
     critical_codes: tuple[str, ...]
-    false_vf: tuple[tuple[float, float, str], ...]
+    false_vf: tuple[tuple[float, float, str, float, float], ...]
+    false_vf_class: tuple[str, ...]
+    regular_fast_false: int
+    regular_fast_true: int
 
 
 def _under(ref: list[tuple[str, float, float]], a: float, b: float) -> str:
     """Reference rhythms under ``(a, b)`` with their overlap, e.g. ``VT:12 N:2``."""
     return " ".join(f"{lab}:{min(b, y) - max(a, x):.0f}" for lab, x, y in ref if x < b and a < y)
+
+
+def _main_rhythm(ref: list[tuple[str, float, float]], a: float, b: float) -> str:
+    """Reference rhythm with the largest overlap with ``(a, b)`` (``-`` when none)."""
+    best, label = 0.0, "-"
+    for lab, x, y in ref:
+        ov = min(b, y) - max(a, x)
+        if ov > best:
+            best, label = ov, lab
+    return label
+
+
+def _detector_organisation(
+    path: str, det: list[tuple[float, float]]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Wave-to-wave rate (/min) and cycle CV of detected VF episodes, from a fresh trace.
+
+    The same usable-lead signal as the analyser (NaN gaps zeroed), default parameters
+    (the profile does not set VF detector parameters).
+    """
+    record = read_record(Path(path))
+    sig = record.signal_mv[record.usable_mask]
+    sig = np.where(np.isnan(sig), 0.0, sig)
+    trace = vf_trace(sig, fs_hz=record.fs_hz)
+    on = np.asarray([a for a, _ in det], dtype=np.float64)
+    off = np.asarray([b for _, b in det], dtype=np.float64)
+    rate, cv, _ = episode_organisation(trace, on, off)
+    return rate, cv
+
+
+def _regular_fast(rate_bpm: float, cv: float, p: VfParams) -> bool:
+    """Regular (cycle CV below the VT limit) and at least as fast as flutter."""
+    return bool(cv < p.vt_max_cycle_cv and rate_bpm >= 60.0 * p.vfl_min_rate_hz)
 
 
 def _score_vf(path: str, *, start_s: float = LEARNING_S, asys_min_s: float = 3.0) -> _VfRecord:
@@ -69,10 +115,14 @@ def _score_vf(path: str, *, start_s: float = LEARNING_S, asys_min_s: float = 3.0
     asys = [(a, b) for lab, a, b in ref if lab == "ASYS"]
     asys_3s = [(a, b) for a, b in asys if b - a >= asys_min_s]
     found_any = _of(result, ("ASYS", "PAUSE", "VF"))
+    rate, cv = _detector_organisation(path, det)
+    p = VfParams()
+    is_false = [not any(a < y and x < b for x, y in vf_ref) for a, b in det]
+    fast = [_regular_fast(float(r), float(c), p) for r, c in zip(rate, cv, strict=True)]
     false_vf = tuple(
-        (round(a, 1), round(b, 1), _under(ref, a, b))
-        for a, b in det
-        if not any(a < y and x < b for x, y in vf_ref)
+        (round(a, 1), round(b, 1), _under(ref, a, b), round(float(r), 0), round(float(c), 3))
+        for (a, b), r, c, f in zip(det, rate, cv, is_false, strict=True)
+        if f
     )
     return _VfRecord(
         name=Path(path).name,
@@ -89,6 +139,11 @@ def _score_vf(path: str, *, start_s: float = LEARNING_S, asys_min_s: float = 3.0
         asys_found_3s=episode_counts(asys_3s, found_any).ref_hit,
         critical_codes=tuple(sorted({f.code for f in result.findings if f.severity == "critical"})),
         false_vf=false_vf,
+        false_vf_class=tuple(
+            _main_rhythm(ref, a, b) for (a, b), f in zip(det, is_false, strict=True) if f
+        ),
+        regular_fast_false=sum(q and f for q, f in zip(fast, is_false, strict=True)),
+        regular_fast_true=sum(q and not f for q, f in zip(fast, is_false, strict=True)),
     )
 
 
@@ -108,12 +163,18 @@ class VfReport:
             else "whole records scored (learning period included)"
         )
         n_false = sum(len(r.false_vf) for r in self.records)
+        n_true = sum(r.vf.det_hit for r in self.records)
+        by_class = ", ".join(f"{n} over {lab}" for lab, n in self._false_by_class().most_common())
+        fast_false = sum(r.regular_fast_false for r in self.records)
+        fast_true = sum(r.regular_fast_true for r in self.records)
         vf = _episode_table(
             f"VF/VFL episodes, {self.database} (EC57 episode statistics, full analyser)",
             [(r.name, r.vf) for r in self.records],
             "ref (VF (VFL (VFIB episodes (adjacent or separated only by (NOISE: joined; "
             "durations without the noise) vs detected VF; target ep Se >= 98 %, ep +P >= 90 %; "
-            f"{learn}; {n_false} false VF episodes (listed in the JSON)",
+            f"{learn}; {n_false} false VF episodes (listed in the JSON; {by_class}); "
+            f"regular (cycle CV < 0.08) and >= 180 /min: {fast_false} of the false and "
+            f"{fast_true} of the {n_true} true detections",
         )
         strict = _episode_table(
             f"VF/VFL episodes, {self.database}, every reference interval its own episode",
@@ -143,6 +204,9 @@ class VfReport:
             )
         return [vf, strict, vta, asys]
 
+    def _false_by_class(self) -> Counter[str]:
+        return Counter(c for r in self.records for c in r.false_vf_class)
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready report."""
         return {
@@ -156,6 +220,12 @@ class VfReport:
             "learning_period_excluded_s": self.learning_excluded_s,
             "false_vf_episodes": {
                 r.name: [list(e) for e in r.false_vf] for r in self.records if r.false_vf
+            },
+            "false_vf_episode_fields": ["onset_s", "offset_s", "reference", "rate_bpm", "cycle_cv"],
+            "false_vf_by_reference": dict(self._false_by_class()),
+            "regular_fast_detections": {
+                "false": sum(r.regular_fast_false for r in self.records),
+                "true": sum(r.regular_fast_true for r in self.records),
             },
         }
 

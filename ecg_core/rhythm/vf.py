@@ -55,6 +55,7 @@ from ecg_core.rhythm.intervals import close_gaps, drop_short, true_runs
 __all__ = [
     "VfParams",
     "VfTrace",
+    "episode_organisation",
     "organised_vt_episodes",
     "quiet_episodes",
     "vf_episodes",
@@ -459,25 +460,53 @@ def _candidate_episodes(
     return drop_short(on, off, min_len=p.min_episode_s)
 
 
+def episode_organisation(
+    trace: VfTrace, onset_s: NDArray[np.float64], offset_s: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Median wave-to-wave rate, cycle CV and sharpness of each episode's windows.
+
+    The measures the organised-rhythm checks of :func:`vf_episodes` read (see the module
+    docstring: ``cycle_cv``, ``cycle_hz``, ``sharpness``); also used by the vfdb
+    evaluation to describe false VF episodes (regular fast reference VT vs flutter).
+
+    Parameters
+    ----------
+    trace : VfTrace
+        Output of :func:`vf_trace`.
+    onset_s, offset_s : ndarray, shape (n_episodes,)
+        Episode bounds, s (candidate or detected VF episodes: the cycle and sharpness
+        features exist only inside candidate episodes).
+
+    Returns
+    -------
+    rate_bpm, cycle_cv, sharpness : ndarray, shape (n_episodes,)
+        Medians over the episode's windows where the feature was computed; NaN when none.
+    """
+    n = np.asarray(onset_s).size
+    rate = np.full(n, np.nan)
+    cv = np.full(n, np.nan)
+    sharp = np.full(n, np.nan)
+    for k in range(n):  # loop over episodes (few)
+        span = (trace.t_s >= onset_s[k]) & (trace.t_s <= offset_s[k])
+        cyc = span & np.isfinite(trace.cycle_cv)
+        if cyc.any():
+            cv[k] = float(np.median(trace.cycle_cv[cyc]))
+            rate[k] = 60.0 * float(np.median(trace.cycle_hz[cyc]))
+        sh = span & np.isfinite(trace.sharpness)
+        if sh.any():
+            sharp[k] = float(np.median(trace.sharpness[sh]))
+    return rate, cv, sharp
+
+
 def _organisation(
     trace: VfTrace, on: NDArray[np.float64], off: NDArray[np.float64], p: VfParams
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
     """Per candidate episode: regular-and-slow, sharp (QRS-like), dominant rate (/min)."""
-    regular = np.zeros(on.size, dtype=bool)
-    sharp = np.zeros(on.size, dtype=bool)
-    rate = np.full(on.size, np.nan)
-    for k in range(on.size):  # loop over episodes (few)
-        span = (trace.t_s >= on[k]) & (trace.t_s <= off[k])
-        cyc = span & np.isfinite(trace.cycle_cv)
-        if cyc.any():
-            cv = float(np.median(trace.cycle_cv[cyc]))
-            hz = float(np.median(trace.cycle_hz[cyc]))
-            regular[k] = cv < p.vt_max_cycle_cv and hz < p.vfl_min_rate_hz
-            rate[k] = 60.0 * hz
-        sh = span & np.isfinite(trace.sharpness)
-        if sh.any():
-            sharp[k] = float(np.median(trace.sharpness[sh])) >= p.vf_max_sharpness
-    return regular, sharp, rate
+    rate, cv, sharpness = episode_organisation(trace, on, off)
+    with np.errstate(invalid="ignore"):  # NaN (feature not computed) compares False
+        regular = (cv < p.vt_max_cycle_cv) & (rate < 60.0 * p.vfl_min_rate_hz)
+        sharp = sharpness >= p.vf_max_sharpness
+    return np.asarray(regular), np.asarray(sharp), rate
 
 
 def _organised_episodes(

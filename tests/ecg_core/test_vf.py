@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecg_core.rhythm.vf import VfParams, VfTrace, _sharpness, vf_episodes, vf_trace
+from ecg_core.rhythm.vf import (
+    VfParams,
+    VfTrace,
+    _sharpness,
+    episode_organisation,
+    vf_episodes,
+    vf_trace,
+)
 from evaluation.episodes import episode_counts
 from tests.ecg_core.rhythm_synth import FS_HZ, vf_signal
 
@@ -125,6 +132,24 @@ def test_synthetic_vf_keeps_its_features() -> None:
     assert np.nanmedian(tr.sharpness) < VfParams().vf_max_sharpness
     on, off = vf_episodes(tr)
     assert episode_counts([(0.0, 30.0)], list(zip(on, off, strict=True))).duration_se > 0.8
+
+
+def test_episode_organisation_reports_medians_of_each_episode() -> None:
+    # Given 20 windows: the first 10 regular at 3.5 Hz, the last 10 irregular at 5 Hz,
+    # with one window whose cycle features were not computed
+    tr = _trace(20, sharpness=1.7)
+    cv = np.r_[np.full(10, 0.03), np.full(10, 0.25)]
+    hz = np.r_[np.full(10, 3.5), np.full(10, 5.0)]
+    cv[3] = hz[3] = np.nan
+    tr = replace(tr, cycle_cv=cv, cycle_hz=hz)
+    on = np.array([tr.t_s[0] - 0.5, tr.t_s[10] - 0.5, 100.0])
+    off = np.array([tr.t_s[9] + 0.5, tr.t_s[19] + 0.5, 110.0])
+    rate, cyc, sharp = episode_organisation(tr, on, off)
+    # Then each episode gets its own rate (/min), cycle CV and sharpness; none outside
+    assert rate[:2] == pytest.approx([210.0, 300.0])
+    assert cyc[:2] == pytest.approx([0.03, 0.25])
+    assert sharp[:2] == pytest.approx([1.7, 1.7])
+    assert np.isnan([rate[2], cyc[2], sharp[2]]).all()
 
 
 def test_empty_trace_on_short_record() -> None:
