@@ -159,3 +159,28 @@ def test_holter_results_and_a_profile_without_the_rule(
     out = compare_with_prior(analysed["ludb7-ste"], _prior(analysed["ludb7"]), bare)
     assert not [f for f in out.findings if f.code == "REINFARCTION"]
     assert "not compared" in _one(out, "ACUTE_MI", "stemi").message
+
+
+def test_real_q_measures_of_the_prior_are_read_when_stored(
+    samples_dir: Path, analysed: dict[str, AnalysisResult], profile: RuleProfile
+) -> None:
+    # Given LUDB 7's stored result with its measured per-lead Q waves added, as
+    # measurements.extra will hold them once the 12-lead stage stores q_ms / q_mv
+    from ecg_core.qrs import detect_beats
+    from ecg_core.twelve_lead import analyze_twelve_lead
+
+    rec = read_record(samples_dir / "ludb7.hea")
+    beats = detect_beats(rec.signal_mv, fs_hz=rec.fs_hz)
+    f = analyze_twelve_lead(
+        rec.signal_mv, rec.leads, fs_hz=rec.fs_hz, r_idx=beats.r_idx, labels=beats.label
+    )
+    raw = analysed["ludb7"].model_dump(mode="json")
+    raw["measurements"]["extra"] |= {"q_ms": f.per_lead("q_ms"), "q_mv": f.per_lead("q_mv")}
+    prior = stored_ecg(raw, recorded_at=DAY0)
+    assert prior is not None
+    out = compare_with_prior(analysed["ludb7-ste"], prior, profile, recorded_at=DAY9)
+    # Then the old-infarct pattern comes from the measures (Q 60 ms in V2), same call
+    assert out.comparison is not None
+    assert out.comparison["q_source"] == "measures"
+    assert "V2" in out.comparison["old_infarct_q"]["anterior"]
+    assert _one(out, "REINFARCTION").evidence["q_source"] == "measures"

@@ -1,8 +1,9 @@
 """The worker compares a resting ECG with the same patient's previous one (embedded stack).
 
-SQLite + in-process queue, the real analyser in threads. The first upload is the real
-LUDB 7 record; the second is LUDB 7 with a SYNTHETIC 0.3 mV ST elevation in V1-V4
-(tests/ecg_core/st_elevation_synth.py), uploaded for the same patient id.
+In-process queue, the real analyser in threads, SQLite (and PostgreSQL when it runs).
+The first upload is the real LUDB 7 record; the second is LUDB 7 with a SYNTHETIC
+0.3 mV ST elevation in V1-V4 (tests/ecg_core/st_elevation_synth.py), uploaded for the
+same patient id.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from models.record import EcgRecord
 from tests.ecg_core.st_elevation_synth import with_st_elevation
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(tmp_path, database_url=None, amqp_url=None, roles=())
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    """In-process queue and worker threads over SQLite, or over a real PostgreSQL."""
+    url = request.getfixturevalue("pg_schema_url") if request.param == "postgresql" else None
+    s = Stack(tmp_path, database_url=url, amqp_url=None, roles=())
     s.service.stop(timeout_s=2)
     s.service = Service(s.runtime, api_port=free_port(), use_processes=False).start()
     s.client.base_url = s.service.api_url
