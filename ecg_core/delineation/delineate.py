@@ -16,7 +16,7 @@ from ecg_core.delineation.median_beat import (
     delineate_beat,
     median_over_beats,
     pooled_windows,
-    qrs_on_t_off,
+    qrs_t_bounds,
 )
 from ecg_core.delineation.preprocess import (
     align_r_idx,
@@ -186,10 +186,11 @@ def delineate_record(
     alone = ~dom & fits & (not median_only)
     for i in np.flatnonzero(alone):  # few non-dominant beats: delineate each alone
         single = filt[:, r[i] - pre : r[i] + post]
-        f = delineate_beat(single, pre, fs_hz=fs_hz, rr_s=rr_s, noise_mv=noise, params=params)
-        on[i], off[i] = r[i] + f.qrs_on, r[i] + f.qrs_off
-        tp[i] = -1 if f.t_peak is None else r[i] + f.t_peak
-        te[i] = -1 if f.t_off is None else r[i] + f.t_off
+        # delineate_beat's QRS and T fiducials (its P wave and per-lead parts are not used)
+        b_on, b_off, b_tp, b_te = qrs_t_bounds(single, pre, fs_hz=fs_hz, rr_s=rr_s, params=params)
+        on[i], off[i] = r[i] + b_on, r[i] + b_off
+        tp[i] = -1 if b_tp is None else r[i] + b_tp
+        te[i] = -1 if b_te is None else r[i] + b_te
         te_lead[:, i] = te[i]
     return Delineation(
         filtered_mv=filt,
@@ -240,7 +241,8 @@ def median_qt_bounds(
     env = d.envelope if d.envelope is not None else alignment_envelope(filt, fs_hz=fs_hz)
     r, rr_ms, pre, post, dom = _pool(filt, d.r_idx, labels, fs_hz, env)
     beat = median_over_beats(pooled_windows(filt, r[dom], pre, post))
-    return qrs_on_t_off(beat, pre, fs_hz=fs_hz, rr_s=rr_ms / 1000.0, params=params)
+    qrs_on, _, _, t_off = qrs_t_bounds(beat, pre, fs_hz=fs_hz, rr_s=rr_ms / 1000.0, params=params)
+    return qrs_on, t_off
 
 
 def _pool(

@@ -34,7 +34,7 @@ __all__ = [
     "delineate_beat",
     "median_over_beats",
     "pooled_windows",
-    "qrs_on_t_off",
+    "qrs_t_bounds",
 ]
 
 
@@ -461,18 +461,18 @@ def _qrs_and_t(
     return _QrsT(on, off, base, rr, t_limit, t_peak, t_off)
 
 
-def qrs_on_t_off(
+def qrs_t_bounds(
     beat_mv: NDArray[np.float64],
     r_pos: int,
     *,
     fs_hz: float,
     rr_s: float | None = None,
     params: DelineationParams | None = None,
-) -> tuple[int, int | None]:
-    """QRS onset and global T offset of a beat, as :func:`delineate_beat` finds them.
+) -> tuple[int, int, int | None, int | None]:
+    """QRS onset and offset, global T peak and offset of a beat, as :func:`delineate_beat`.
 
-    The same computation as the ``qrs_on`` and ``t_off`` of :func:`delineate_beat`
-    (which does this first), without the per-lead T waves, P wave and per-lead J points.
+    The same computation as those fields of :func:`delineate_beat` (which does this
+    first), without the per-lead T waves, P wave and per-lead J points.
 
     Parameters
     ----------
@@ -489,11 +489,17 @@ def qrs_on_t_off(
 
     Returns
     -------
-    (int, int or None)
-        QRS onset and T offset, samples from R (T offset None when no T wave is found).
+    (int, int, int or None, int or None)
+        ``qrs_on, qrs_off, t_peak, t_off``, samples from R (T fiducials None when no T
+        wave is found).
     """
     qt = _qrs_and_t(beat_mv, r_pos, fs_hz, rr_s, params or DelineationParams())
-    return qt.on - r_pos, None if qt.t_off is None else qt.t_off - r_pos
+    return (
+        qt.on - r_pos,
+        qt.off - r_pos,
+        None if qt.t_peak is None else qt.t_peak - r_pos,
+        None if qt.t_off is None else qt.t_off - r_pos,
+    )
 
 
 def delineate_beat(

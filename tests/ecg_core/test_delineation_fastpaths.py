@@ -77,3 +77,27 @@ def test_bandpass_is_sosfiltfilt_bit_for_bit_and_per_lead(fs: float, n_samples: 
     assert np.array_equal(got, sosfiltfilt(_bandpass_sos(fs), x, axis=-1, padlen=pad))
     keep = np.array([0, 3, 4, 11])
     assert np.array_equal(bandpass(x[keep], fs_hz=fs), got[keep])
+
+
+@pytest.mark.parametrize("name", ["ludb1", "ludb7"])
+def test_qrs_t_bounds_equal_delineate_beat_on_single_beats(samples_dir: Path, name: str) -> None:
+    from ecg_core.delineation.median_beat import delineate_beat, qrs_t_bounds
+
+    # Given every single beat window of a LUDB record (as non-dominant beats are read)
+    x, fs = _ludb(samples_dir, name)
+    d = delineate_record(x, fs_hz=fs)
+    pre, post = int(0.3 * fs), int(0.5 * fs)
+    rr_s = d.rr_median_ms / 1000.0
+    n_checked = 0
+    for r in d.r_idx[(d.r_idx >= pre) & (d.r_idx + post <= x.shape[1])]:
+        single = d.filtered_mv[:, r - pre : r + post]
+        # When its QRS / T fiducials come from the shortcut / Then they are delineate_beat's
+        f = delineate_beat(single, pre, fs_hz=fs, rr_s=rr_s, noise_mv=0.01)
+        assert qrs_t_bounds(single, pre, fs_hz=fs, rr_s=rr_s) == (
+            f.qrs_on,
+            f.qrs_off,
+            f.t_peak,
+            f.t_off,
+        )
+        n_checked += 1
+    assert n_checked >= 5
