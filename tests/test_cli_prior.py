@@ -35,6 +35,7 @@ def test_prior_result_is_compared_and_a_bad_one_is_only_a_warning(
     assert second["comparison"]["prior_record_id"] == "ludb7"
     mi = next(f for f in second["findings"] if f["code"] == "ACUTE_MI")
     assert "also on the ECG of unknown date, record ludb7" in mi["message"]
+    assert "interval unknown): not first-found" in mi["message"]
     # an unreadable --prior: a warning, analysed as without a prior
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -167,7 +167,8 @@ def _acute_mi_note(
         if c is None:
             text = f"previous ECG: {name}, not compared (no comparison rule in the profile)"
         elif same and within is not False:
-            text = f"also on {name} ({'/'.join(same)}): not first-found"
+            when = "" if within else "; interval unknown"
+            text = f"also on {name} ({'/'.join(same)}{when}): not first-found"
         elif same:
             text = (
                 f"ACUTE_MI in the same territory on {name}, {days:.0f} days earlier "
