@@ -121,6 +121,7 @@ class Record(Base):
         UniqueConstraint("clinic_id", "idempotency_key", name="uq_records_clinic_idem"),
         Index("ix_records_status", "status"),
         Index("ix_records_clinic_created", "clinic_id", "created_at"),
+        Index("ix_records_clinic_patient_created", "clinic_id", "patient_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
