@@ -167,13 +167,15 @@ class VfReport:
         by_class = ", ".join(f"{n} over {lab}" for lab, n in self._false_by_class().most_common())
         fast_false = sum(r.regular_fast_false for r in self.records)
         fast_true = sum(r.regular_fast_true for r in self.records)
+        vp = VfParams()
         vf = _episode_table(
             f"VF/VFL episodes, {self.database} (EC57 episode statistics, full analyser)",
             [(r.name, r.vf) for r in self.records],
             "ref (VF (VFL (VFIB episodes (adjacent or separated only by (NOISE: joined; "
             "durations without the noise) vs detected VF; target ep Se >= 98 %, ep +P >= 90 %; "
             f"{learn}; {n_false} false VF episodes (listed in the JSON; {by_class}); "
-            f"regular (cycle CV < 0.08) and >= 180 /min: {fast_false} of the false and "
+            f"regular (cycle CV < {vp.vt_max_cycle_cv:g}) and >= "
+            f"{60 * vp.vfl_min_rate_hz:.0f} /min: {fast_false} of the false and "
             f"{fast_true} of the {n_true} true detections",
         )
         strict = _episode_table(
