@@ -171,10 +171,28 @@ def _beats_line(result: AnalysisResult) -> str:
     return f"{len(labels)} ({detail})"
 
 
+def _prior_line(comparison: dict[str, Any]) -> str:
+    """One line on the comparison with the patient's previous ECG."""
+    prior = comparison.get("prior_record_id")
+    if not prior:
+        return "none to compare"
+    days = comparison.get("days_since_prior")
+    when = "date unknown" if days is None else f"{float(days):.0f} days before"
+    new = comparison.get("new_st_elevation_leads") or []
+    q = comparison.get("old_infarct_q") or {}
+    bits = [f"record {prior} ({when})"]
+    bits.append("new ST elevation " + ",".join(new) if new else "no new ST elevation")
+    if q:
+        bits.append("old Q pattern " + "; ".join(f"{t} {','.join(ls)}" for t, ls in q.items()))
+    if comparison.get("new_lbbb"):
+        bits.append("new LBBB")
+    return "; ".join(bits)
+
+
 def _findings_table(result: AnalysisResult) -> Table:
     table = Table(title="Findings", title_justify="left", expand=False, show_lines=False)
     for column in ("severity", "code", "time (s)", "leads", "value", "threshold", "rule"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("severity", "code"))
     for f in result.findings:
         style = _SEVERITY_STYLE.get(f.severity, "")
         span = (
@@ -226,10 +244,17 @@ def render_table(result: AnalysisResult, console: Console) -> None:
         ),
         ("profile", f"{result.profile or '-'} (analysis {result.analysis_version})"),
     ]
+    if result.comparison is not None:
+        rows.insert(-1, ("prior ECG", _prior_line(result.comparison)))
     for field, value in rows:
         summary.add_row(field, value)
     parts: list[Table] = [summary]
     if result.findings:
         parts.append(_findings_table(result))
+    notes = [f for f in result.findings if f.message and f.severity in ("critical", "abnormal")]
+    for f in notes:
+        line = Text(f"{f.code}: ", style=_SEVERITY_STYLE.get(f.severity, ""))
+        line.append(f.message)
+        parts.append(line)
     console.print(Group(*parts))
     console.print()

@@ -43,3 +43,21 @@ def test_prior_result_is_compared_and_a_bad_one_is_only_a_warning(
     assert code == 0
     assert "--prior not read" in err
     assert json.loads(out)["comparison"]["prior_record_id"] is None
+
+
+def test_table_output_shows_the_prior_and_the_finding_messages(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    record = str(samples_dir / "ludb7.hea")
+    code, out, err = _analyze(record, "--format", "json")
+    assert code == 0, err
+    prior = tmp_path / "prior.json"
+    prior.write_text(out)
+    code, out, err = _analyze(record, "--prior", str(prior))
+    assert code == 0, err
+    text = " ".join(out.split())  # rich wraps long cells and lines
+    assert "prior ECG" in text
+    assert "record ludb7 (date unknown)" in text
+    assert "Q pattern anterior V2" in text
+    assert "ACUTE_MI: suspected evolving anterior Q-wave MI" in text
+    assert "not first-found" in text
