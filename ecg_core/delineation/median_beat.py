@@ -150,19 +150,26 @@ def beat_windows(
     return np.transpose(filtered_mv[:, idx], (1, 0, 2))
 
 
+#: Up to this many beats the median is taken with a sorting network of element-wise
+#: minima / maxima (n passes of odd-even transposition), faster than ``np.sort`` along a
+#: strided axis for the few beats of a 10 s record (4 beats: 0.04 vs 0.33 ms for 12 leads x
+#: 700 samples; break-even near 13).
+_NETWORK_MAX_BEATS = 12
+
+
 def median_over_beats(wins: NDArray[np.float64]) -> NDArray[np.float64]:
     """Median along the first axis of finite data, equal to ``np.median(wins, axis=0)``.
 
     The same order statistics (the middle value, or the mean of the two middle values
-    ``(a + b) / 2`` as ``np.median`` computes it), taken from a sort along the beat
-    axis: for the few beats of a resting ECG this is 2-5 times faster than
-    ``np.median``'s partition over a strided axis (0.8 vs 2.8 ms for 20 beats x 12 leads
-    x 700 samples).
+    ``(a + b) / 2`` as ``np.median`` computes it), taken from a sorting network of
+    element-wise minima and maxima for up to :data:`_NETWORK_MAX_BEATS` beats, else from
+    a sort along the beat axis: for the few beats of a resting ECG this is 2-10 times
+    faster than ``np.median``'s partition over a strided axis.
 
     Parameters
     ----------
     wins : ndarray, shape (n_beats, ...)
-        Finite values (NaN would sort last instead of propagating), ``n_beats >= 1``.
+        Finite values (NaN would not propagate as in ``np.median``), ``n_beats >= 1``.
 
     Returns
     -------
@@ -173,9 +180,18 @@ def median_over_beats(wins: NDArray[np.float64]) -> NDArray[np.float64]:
     if n == 0:
         out0: NDArray[np.float64] = np.median(wins, axis=0)
         return out0
-    s = np.sort(wins, axis=0)
     k = n // 2
-    out: NDArray[np.float64] = s[k] if n % 2 else (s[k - 1] + s[k]) / 2.0
+    if n <= _NETWORK_MAX_BEATS:
+        rows = [wins[i] for i in range(n)]
+        for p in range(n):  # odd-even transposition sort: n passes sort n values
+            for i in range(p % 2, n - 1, 2):
+                a, b = rows[i], rows[i + 1]
+                rows[i], rows[i + 1] = np.minimum(a, b), np.maximum(a, b)
+        lo, hi = rows[k - 1], rows[k]
+    else:
+        srt = np.sort(wins, axis=0)
+        lo, hi = srt[k - 1], srt[k]
+    out: NDArray[np.float64] = np.array(hi, dtype=np.float64) if n % 2 else (lo + hi) / 2.0
     return out
 
 
