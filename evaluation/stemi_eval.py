@@ -461,7 +461,7 @@ def _ludb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, C
     ]
     scores = score_groups("LUDB", calls, pops)
     notes = {r: _walls(v) for r, v in isch.items()}
-    return scores, calls, _record_lines(scores[:1], calls, notes)
+    return scores, calls, _record_lines([scores[0], scores[2]], calls, notes)
 
 
 def _walls(lines: list[str]) -> str:

@@ -160,7 +160,14 @@ def _lead_ii_beats(ludb_dir: Path, rec_id: str, r_idx: Sequence[int]) -> NDArray
 
 
 def _stemi_territories(result: object) -> set[str] | None:
-    """Territories of the ``stemi`` rule's ACUTE_MI finding (None = not called)."""
+    """Territories of the ``stemi`` rule's ACUTE_MI finding (None = not called).
+
+    A Smith-modified Sgarbossa finding (LBBB / paced backgrounds, where the STEMI rule
+    rightly stands aside) counts as a call in every territory.
+    """
+    for f in result.findings:  # type: ignore[attr-defined]
+        if f.code == "SGARBOSSA":
+            return {name for *_, names in TERRITORIES.values() for name in names}
     for f in result.findings:  # type: ignore[attr-defined]
         if f.code == "ACUTE_MI" and f.rule == "stemi":
             return set(f.evidence.get("territory", ()))
@@ -178,6 +185,7 @@ def run_injection(
     levels_mv: Sequence[float] = (0.05, 0.1, 0.15, 0.2, 0.3),
     territories: Sequence[str] = tuple(TERRITORIES),
     record_ids: Sequence[str] | None = None,
+    stemi_params: Mapping[str, object] | None = None,
 ) -> InjectionResult:
     """Inject ST elevation into LUDB records without an ischaemia label (nor LBBB).
 
@@ -191,6 +199,9 @@ def run_injection(
         Keys of :data:`TERRITORIES`.
     record_ids : sequence of str, optional
         Backgrounds (default: every record without an ischaemia or LBBB label).
+    stemi_params : mapping, optional
+        Overrides of the national profile's ``stemi`` rule params (ablations, e.g.
+        ``{"sustained_st_point": ""}``).
 
     Returns
     -------
@@ -201,6 +212,12 @@ def run_injection(
     from models.profile import load_profile
 
     profile = load_profile()
+    if stemi_params:
+        rules = [
+            r.model_copy(update={"params": {**r.params, **stemi_params}}) if r.id == "stemi" else r
+            for r in profile.rules
+        ]
+        profile = profile.model_copy(update={"rules": rules})
     labels = ludb_labels(ludb_dir)
 
     def clean(r: str) -> bool:
@@ -287,13 +304,24 @@ def injection_table(res: InjectionResult, levels_mv: Sequence[float]) -> list[st
 
 def _misses(res: InjectionResult, levels_mv: Sequence[float]) -> Mapping[str, list[str]]:
     out = {}
-    for terr in TERRITORIES:
+    for terr in sorted({t for t, _ in res.called} | set(res.errors_mv)):
         for lv in levels_mv:
             got = set(res.called.get((terr, lv), []))
             missed = [r for r in res.records if r not in got]
             if missed and lv >= 0.15:
                 out[f"{terr} {lv:.2f}"] = missed
     return out
+
+
+def _param(text: str) -> tuple[str, object]:
+    """``key=value`` with ``true``/``false`` as bools and numbers as floats."""
+    key, _, value = text.partition("=")
+    if value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -303,6 +331,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=0, help="first N backgrounds only (0 = all)")
     ap.add_argument("--levels", type=float, nargs="*", default=[0.05, 0.1, 0.15, 0.2, 0.3])
     ap.add_argument("--territory", nargs="*", default=list(TERRITORIES))
+    ap.add_argument(
+        "--stemi-param", nargs="*", default=[], help="key=value overrides of the stemi rule"
+    )
     args = ap.parse_args(argv)
     ids = None
     if args.n:
@@ -316,7 +347,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             and "left bundle" not in labels.get(r, {}).get("Conduction abnormalities", "").lower()
         ][: args.n]
     res = run_injection(
-        args.ludb_dir, levels_mv=args.levels, territories=args.territory, record_ids=ids
+        args.ludb_dir,
+        levels_mv=args.levels,
+        territories=args.territory,
+        record_ids=ids,
+        stemi_params=dict(_param(kv) for kv in args.stemi_param),
     )
     print("\n".join(injection_table(res, args.levels)))
     for key, missed in _misses(res, args.levels).items():
