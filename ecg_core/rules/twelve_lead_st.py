@@ -41,6 +41,14 @@ __all__ = [
 
 
 def _v2v3_threshold(ctx: RuleContext, rule: Rule) -> tuple[float, str]:
+    """V2-V3 ST-elevation threshold by sex and age, and what it was based on.
+
+    4th UDMI (Thygesen et al. JACC 2018;72:2231): women 0.15 mV; men >= 40 y 0.2 mV,
+    men < 40 y 0.25 mV. When a piece is unknown, the most sensitive threshold the known
+    pieces allow: a man of unknown age gets the lower of the two men's thresholds (the
+    women's threshold is below every threshold the guideline sets for men); unknown sex,
+    the lowest of all.
+    """
     age, sex = ctx.patient_age_years, ctx.patient_sex
     split = rule.param("age_split_years", 40.0)
     if sex == "F":
@@ -49,6 +57,9 @@ def _v2v3_threshold(ctx: RuleContext, rule: Rule) -> tuple[float, str]:
         if age >= split:
             return rule.param("v2_v3_men_ge40_mv"), f"men >= {split:g} y"
         return rule.param("v2_v3_men_lt40_mv"), f"men < {split:g} y"
+    if sex == "M":
+        men = min(rule.param("v2_v3_men_ge40_mv"), rule.param("v2_v3_men_lt40_mv"))
+        return men, "most sensitive threshold for men: patient age unknown"
     most = min(
         rule.param("v2_v3_women_mv"),
         rule.param("v2_v3_men_ge40_mv"),

@@ -213,3 +213,22 @@ def test_ptb_acute_mi_keeps_its_posterior_call(samples_dir: Path) -> None:
     codes = {f.code for f in result.findings}
     # Then the horizontal-depression requirement keeps the posterior STEMI equivalent
     assert "POSTERIOR_MI" in codes
+
+
+def test_v2_v3_threshold_for_a_man_of_unknown_age_is_the_mens(
+    base_features: TwelveLeadFeatures,
+) -> None:
+    # Given 0.17 mV at J in V2-V3 only: above the women's 0.15 mV, below the men's 0.2
+    f = _with(base_features, st_j_mv={"V2": 0.17, "V3": 0.17})
+    rule = _rule("stemi")
+    # Then a man of unknown age is read at the lower men's threshold (0.2 mV): not STEMI
+    assert acute_mi(_ctx(f, age=None, sex="M"), rule, "p") == []
+    # at 0.21 mV he is, and the finding says which threshold and why
+    (mi,) = acute_mi(_ctx(_with(f, st_j_mv={"V2": 0.21, "V3": 0.21}), age=None, sex="M"), rule, "p")
+    assert (
+        mi.evidence["v2_v3_threshold_basis"]
+        == "most sensitive threshold for men: patient age unknown"
+    )
+    # while unknown sex still gets the lowest threshold of all (0.15 mV)
+    (unknown,) = acute_mi(_ctx(f, age=None, sex=None), rule, "p")
+    assert "most sensitive threshold" in str(unknown.evidence["v2_v3_threshold_basis"])
