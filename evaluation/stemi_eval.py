@@ -102,7 +102,12 @@ class Call:
 
 
 Analyse = Callable[[Path], Call]
+#: Analyses a list of records, in order (serially or in a process pool).
+AnalyseAll = Callable[[list[Path]], list[Call]]
 Truth = Callable[[str], bool]
+
+#: Finding code of a record that could not be read or analysed (counted as not called).
+UNREADABLE = "UNREADABLE"
 
 
 def max_contiguous_st(st_mv: Mapping[str, float]) -> tuple[float, str]:
@@ -156,9 +161,14 @@ def _call(result: Any) -> Call:
 def _analyse_file(path: Path) -> Call:
     from ecg_core.analysis import analyze_record
     from ingest.readers import read_record
+    from models.errors import InputError
     from models.profile import load_profile
 
-    return _call(analyze_record(read_record(path), profile=load_profile()))
+    try:
+        record = read_record(path)
+    except InputError:  # one bad file of a whole database: count it, go on
+        return Call(frozenset({UNREADABLE}), {}, {})
+    return _call(analyze_record(record, profile=load_profile()))
 
 
 def _analyse_ludb(ludb_dir: Path) -> Analyse:
@@ -359,7 +369,7 @@ def _ptb_headers(folder: Path) -> list[Path]:
     )
 
 
-def _ptb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
+def _ptb(folder: Path, run: AnalyseAll) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
     cases: dict[str, PtbCase] = {}
     paths: dict[str, Path] = {}
     for h in _ptb_headers(folder):
@@ -367,7 +377,8 @@ def _ptb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Ca
         cases[name] = ptb_case(h.read_text(encoding="utf-8", errors="replace"), name)
         paths[name] = h
     wanted = {k for k, c in cases.items() if c.is_mi or c.is_control}
-    calls = {k: analyse(paths[k]) for k in sorted(wanted)}
+    keys = sorted(wanted)
+    calls = dict(zip(keys, run([paths[k] for k in keys]), strict=True))
     stages = ("acute", "acute (admission date)", "subacute", "recent", "old", "undated")
 
     def at(stage: str) -> Truth:
@@ -384,8 +395,8 @@ def _ptb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Ca
     other = sorted({c.reason or "?" for k, c in cases.items() if k not in wanted})
     skipped = ", ".join(other) or "none"
     extra = [f"PTB records read: {len(cases)}; not scored (other diagnoses): {skipped}"]
-    if "s0010_re" in calls:
-        flagged = sorted(calls["s0010_re"].codes & MI_FLAG_CODES)
+    for key in (k for k in calls if k.split("/")[-1] == "s0010_re"):
+        flagged = sorted(calls[key].codes & MI_FLAG_CODES)
         extra.append(
             "s0010_re (acute infero-lateral MI): "
             + ("FLAGGED " + ",".join(flagged) if flagged else "NOT FLAGGED")
@@ -403,10 +414,10 @@ def _dx(header: Path) -> frozenset[str]:
     return frozenset()
 
 
-def _cinc(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
+def _cinc(folder: Path, run: AnalyseAll) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
     headers = sorted(folder.glob("*.hea"))
     dx = {h.stem: _dx(h) for h in headers}
-    calls = {h.stem: analyse(h) for h in headers}
+    calls = dict(zip((h.stem for h in headers), run(headers), strict=True))
 
     def has(codes: frozenset[str]) -> Truth:
         return lambda r: bool(dx[r] & codes)
@@ -421,15 +432,14 @@ def _cinc(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, C
     return scores, calls, _record_lines(scores, calls, notes)
 
 
-def _cpsc(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
+def _cpsc(folder: Path, run: AnalyseAll) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
     with (folder / "REFERENCE.csv").open(newline="", encoding="utf-8") as fh:
         labels = {
             r["Recording"]: {v for k, v in r.items() if "label" in k and v}
             for r in csv.DictReader(fh)
         }
-    calls = {
-        rec: analyse(folder / f"{rec}.mat") for rec in labels if (folder / f"{rec}.mat").exists()
-    }
+    recs = [rec for rec in labels if (folder / f"{rec}.mat").exists()]
+    calls = dict(zip(recs, run([folder / f"{rec}.mat" for rec in recs]), strict=True))
     pops: list[tuple[str, bool, Truth]] = [
         ("STE (label 9)", True, lambda r: "9" in labels[r]),
         ("STD (label 8)", True, lambda r: "8" in labels[r]),
@@ -441,7 +451,7 @@ def _cpsc(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, C
     return scores, calls, _record_lines(scores, calls, notes)
 
 
-def _ludb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
+def _ludb(folder: Path, run: AnalyseAll) -> tuple[list[GroupScore], dict[str, Call], list[str]]:
     from evaluation.ludb_eval import ludb_labels, ludb_record_ids
 
     rows = ludb_labels(folder)
@@ -449,7 +459,8 @@ def _ludb(folder: Path, analyse: Analyse) -> tuple[list[GroupScore], dict[str, C
         r: [x.strip().lower() for x in row.get("Ischemia", "").splitlines() if x.strip()]
         for r, row in rows.items()
     }
-    calls = {r: analyse(folder / "data" / f"{r}.hea") for r in ludb_record_ids(folder) if r in rows}
+    recs = [r for r in ludb_record_ids(folder) if r in rows]
+    calls = dict(zip(recs, run([folder / "data" / f"{r}.hea" for r in recs]), strict=True))
     pops: list[tuple[str, bool, Truth]] = [
         ("Stemi", True, lambda r: any(x.startswith("stemi") for x in isch[r])),
         (
@@ -504,23 +515,35 @@ def evaluate_stemi(
     path : Path
         ``ptbdb``, ``cinc2021``, ``cpsc2018`` or ``ludb`` folder.
     options : EvalOptions, optional
-        Shared ``ecg eval`` options (unused).
+        Shared ``ecg eval`` options: ``workers`` processes (PTB, CinC 2021, CPSC 2018
+        with the default analyser) and the ``progress`` callback.
     analyse : callable, optional
-        ``path -> Call`` (tests); default: full ``analyze_record`` with the national
-        profile.
+        ``path -> Call`` (tests, ablations); default: full ``analyze_record`` with the
+        national profile; a record that cannot be read counts as not called
+        (``UNREADABLE``, listed).
 
     Returns
     -------
     TextTablesReport
         The Se/Sp table and one line per positive record (and per false call).
     """
-    del options
     kind = _kind(path)
     runners = {"ptbdb": _ptb, "cinc2021": _cinc, "cpsc2018": _cpsc, "ludb": _ludb}
     if kind is None:
         raise ValueError(f"{path}: not a PTB, CinC 2021, CPSC 2018 or LUDB folder")
-    default = _analyse_ludb(path) if kind == "ludb" else _analyse_file
-    scores, _, lines = runners[kind](path, analyse or default)
+    fn = analyse or (_analyse_ludb(path) if kind == "ludb" else _analyse_file)
+
+    def run(paths: list[Path]) -> list[Call]:
+        if fn is _analyse_file and options is not None:
+            from evaluation.qrs_eval import _pmap
+
+            return _pmap(_analyse_file, paths, options)
+        return [fn(p) for p in paths]
+
+    scores, calls, lines = runners[kind](path, run)
+    bad = sorted(k for k, c in calls.items() if UNREADABLE in c.codes)
+    if bad:
+        lines = [f"unreadable (counted as not called): {len(bad)}: {' '.join(bad)}", *lines]
     data = {
         f"{g.source}:{g.population}": {
             "positive": g.positive,

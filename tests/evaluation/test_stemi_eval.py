@@ -183,3 +183,31 @@ def test_injected_inferior_st_elevation_is_called_on_ludb_backgrounds(shared_dat
     assert res.records == ["9", "17"]
     assert res.called[("inferior", 0.3)] == ["9", "17"]
     assert max(abs(e) for e in res.errors_mv["inferior"]) < 0.05
+
+
+def test_unreadable_record_counts_as_not_called_and_is_listed(tmp_path: Path) -> None:
+    # Given a CinC-style folder whose one ST-elevation record has no signal file
+    (tmp_path / "R1.hea").write_text(
+        "R1 12 500 5000\nR1.mat 16 1000 16 0 0 0 0 I\n# Dx: 164931005\n"
+    )
+    report = evaluate_stemi(tmp_path)
+    # Then it is a miss, named as unreadable, and the run goes on
+    assert report.data["populations"]["CinC2021:STE / acute MI"]["STE criteria"] == []
+    assert report.sections[1][1][0].startswith("unreadable (counted as not called): 1: R1")
+
+
+def test_physionet_patient_folders_are_read(tmp_path: Path) -> None:
+    # Given PhysioNet's PTB layout (patientNNN/<record>.hea)
+    (tmp_path / "patient001").mkdir()
+    _ptb_header(
+        tmp_path / "patient001",
+        "s0010_re",
+        ecg="01/10/1990",
+        reason="Myocardial infarction",
+        infarction="29-Sep-90",
+    )
+    report = evaluate_stemi(tmp_path, analyse=lambda p: _call("POSTERIOR_MI"))
+    # Then the record is found, staged acute and the s0010_re check is made
+    acute = report.data["populations"]["PTB:MI, acute"]
+    assert acute["STE criteria"] == ["patient001/s0010_re"]
+    assert any("FLAGGED POSTERIOR_MI" in line for line in report.sections[1][1])
