@@ -63,12 +63,13 @@ def test_weak_irregularity_is_af_only_when_p_waves_are_clearly_absent() -> None:
     assert not af_trace(beats, p_coherence=np.full(n, 0.35)).af.any()
     # P waves clearly absent (coherence 0.1) make it AF
     assert af_trace(beats, p_coherence=np.full(n, 0.1)).af.mean() > 0.7
-    # but not at a slow rate (RR 1 s, same relative irregularity: two-level rhythms
-    # without P waves look like this)
+    # but not by this rule at a slow rate (RR 1 s, same relative irregularity; the
+    # RR-difference density path, tested in test_af_density.py, is switched off here)
     slow = beats_from_rr(np.diff(beats.r_idx) / beats.fs_hz * 2.5)
-    assert not af_trace(slow, p_coherence=np.full(n, 0.1)).af.any()
+    no_density = AfParams(min_density=0.0)
+    assert not af_trace(slow, p_coherence=np.full(n, 0.1), params=no_density).af.any()
     # and the rule can be switched off
-    off = AfParams(low_irregularity=0.0)
+    off = AfParams(low_irregularity=0.0, min_density=0.0)
     assert not af_trace(beats, p_coherence=np.full(n, 0.1), params=off).af.any()
 
 
