@@ -37,6 +37,12 @@ def _all_evaluators() -> Mapping[str, Evaluator]:
     from ecg_core.rules.comparison_rules import EVALUATORS as COMPARISON
 
     tables.append(COMPARISON)  # needs a prior ECG: see comparison_rules.compare_with_prior
+    from ecg_core.rules.polymorphic_rules import EVALUATORS as POLYMORPHIC
+
+    tables.append(POLYMORPHIC)
+    from ecg_core.rules.hypokalemia_rules import EVALUATORS as HYPOKALEMIA
+
+    tables.append(HYPOKALEMIA)
     return {code: fn for table in tables for code, fn in table.items()}
 
 

@@ -1,0 +1,117 @@
+"""How often the ``HYPOKALEMIA`` rules fire on resting 12-lead databases, against U-wave labels.
+
+Labels looked for: CinC 2021 SNOMED codes 164937009 (U wave abnormal) and 251242005
+(tall U wave) in the header ``#Dx`` line; LUDB ``ludb.csv`` text mentioning U waves,
+hypokalaemia or electrolytes. CPSC 2018 has no such class (its records count as
+negatives). Records without a label are negatives, so the flag count on them is a
+false-positive count (the labels are incomplete: a flagged record may still show
+real U waves -- look at it).
+
+Usage::
+
+    python -m evaluation.hypokalemia_eval ../shared/ecg-data/ludb/data
+    python -m evaluation.hypokalemia_eval ../shared/ecg-data/cinc2021
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ecg_core.hypokalemia import u_waves
+from ecg_core.qrs import detect_beats, median_hr_bpm
+from ecg_core.rhythm import analyze_rhythm, params_from_profile
+from ecg_core.rules.context import RuleContext
+from ecg_core.rules.hypokalemia_rules import EVALUATORS
+from ingest.readers import read_record
+from models.profile import load_profile
+from models.result import Finding, Measurements
+
+__all__ = ["U_WAVE_SNOMED", "main", "record_flags", "u_wave_labels"]
+
+#: CinC 2021 SNOMED-CT codes of U-wave diagnoses (dx_mapping_unscored.csv).
+U_WAVE_SNOMED = frozenset({"164937009", "251242005"})
+_LUDB_TEXT = re.compile(r"u[- ]wave|hypokal|electrolyt|potassium", re.IGNORECASE)
+
+
+def u_wave_labels(folder: Path) -> dict[str, bool]:
+    """Record name -> has a U-wave / hypokalaemia label (only records with any label info)."""
+    out: dict[str, bool] = {}
+    for hea in folder.glob("*.hea"):
+        text = hea.read_text(errors="replace")
+        m = re.search(r"#\s*Dx:\s*(.*)", text)
+        if m:
+            codes = {c.strip() for c in m.group(1).split(",")}
+            out[hea.stem] = bool(codes & U_WAVE_SNOMED)
+    ludb = folder.parent / "ludb.csv"
+    if ludb.exists():
+        with ludb.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                out[str(row["ID"]).strip()] = bool(_LUDB_TEXT.search(" ".join(row.values())))
+    return out
+
+
+def record_flags(path: Path, profile_name: str = "cn-2017-national") -> list[Finding]:
+    """QRS + rhythm + U waves + the HYPOKALEMIA rules on one resting record."""
+    rec = read_record(path)
+    profile = load_profile(profile_name)
+    mask = rec.usable_mask
+    x = np.nan_to_num(rec.signal_mv[mask])
+    leads = tuple(n for n, ok in zip(rec.leads, mask, strict=True) if ok)
+    beats = detect_beats(x, fs_hz=rec.fs_hz)
+    episodes, rhythm = analyze_rhythm(
+        x, beats, duration_s=rec.duration_s, leads=leads, params=params_from_profile(profile)
+    )
+    uw = u_waves(x, leads, fs_hz=rec.fs_hz, r_idx=beats.r_idx, labels=beats.label)
+    ctx = RuleContext(
+        fs_hz=rec.fs_hz,
+        duration_s=rec.duration_s,
+        recording="resting",
+        leads=leads,
+        beats=beats,
+        episodes=tuple(episodes),
+        measurements=Measurements(hr_bpm=median_hr_bpm(beats)),
+        features={"rhythm": rhythm, "u_wave": uw, "qtc_formula": "bazett"},
+    )
+    found: list[Finding] = []
+    for rule in profile.rules_for("resting"):
+        if rule.code == "HYPOKALEMIA":
+            found.extend(EVALUATORS[rule.code](ctx, rule, profile.name))
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: flagged records with their label, and the counts by severity."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", type=Path)
+    args = ap.parse_args(argv)
+    labels = u_wave_labels(args.folder)
+    paths = sorted(args.folder.glob("*.hea")) or sorted(args.folder.glob("*.mat"))
+    c0 = time.process_time()
+    counts = {"records": 0, "labelled_u": 0, "critical": 0, "abnormal": 0}
+    tp = {"critical": 0, "abnormal": 0}
+    for path in paths:
+        try:
+            found = record_flags(path)
+        except Exception as exc:
+            print(f"{path.stem}: not analysed ({exc})")
+            continue
+        counts["records"] += 1
+        pos = labels.get(path.stem, False)
+        counts["labelled_u"] += pos
+        for sev in ("critical", "abnormal"):
+            hit = any(f.severity == sev for f in found)
+            counts[sev] += hit
+            tp[sev] += hit and pos
+        for f in found:
+            print(f"{path.stem} label={'U' if pos else '-'} {f.severity} {f.message}")
+    print(counts, "flagged with a U label:", tp, f"CPU {time.process_time() - c0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
