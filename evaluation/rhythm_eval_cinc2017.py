@@ -31,6 +31,12 @@ def is_cinc2017(folder: Path) -> bool:
     return (folder / "REFERENCE.csv").exists() and any(folder.glob("A0*.hea"))
 
 
+def _record_number(name: str) -> int:
+    """Number of a CinC 2017 record name (``A00123`` -> 123; -1 if none)."""
+    digits = "".join(ch for ch in name if ch.isdigit())
+    return int(digits) if digits else -1
+
+
 def _af_call(path: str) -> tuple[str, bool, tuple[str, ...]]:
     """(record, AF called, codes of the critical findings raised)."""
     result = _analyse(path)
@@ -63,23 +69,28 @@ class Cinc2017Report:
                 out[code] = out.get(code, 0) + 1
         return out
 
-    def _confusion(self) -> dict[str, int]:
+    def _confusion(self, parity: int | None = None) -> dict[str, int]:
         c = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
         for name, af, _ in self.calls:
+            if parity is not None and _record_number(name) % 2 != parity:
+                continue
             ref_af = self.reference.get(name) == "A"
             c["tp" if af and ref_af else "fp" if af else "fn" if ref_af else "tn"] += 1
         return c
 
-    def f1(self) -> float:
-        """F1 of the AF class."""
-        c = self._confusion()
+    def f1(self, parity: int | None = None) -> float:
+        """F1 of the AF class; ``parity`` 0 / 1: even- / odd-numbered records only.
+
+        The two halves let a threshold set on one half be checked on the other.
+        """
+        c = self._confusion(parity)
         return 2 * c["tp"] / max(1, 2 * c["tp"] + c["fp"] + c["fn"])
 
     def tables(self) -> list[Table]:
         """Confusion counts, Se/+P/F1 of the AF class, AF calls by reference class."""
         c = self._confusion()
         t = Table(title=f"Record-level AF, {self.database} (AF class F1, target >= 0.85)")
-        for col in ("records", "TP", "FP", "FN", "TN", "Se %", "+P %", "F1 (AF)"):
+        for col in ("records", "TP", "FP", "FN", "TN", "Se %", "+P %", "F1 (AF)", "F1 even/odd"):
             t.add_column(col, justify="right")
         se = c["tp"] / max(1, c["tp"] + c["fn"])
         pp = c["tp"] / max(1, c["tp"] + c["fp"])
@@ -89,6 +100,7 @@ class Cinc2017Report:
             f"{100 * se:.1f}",
             f"{100 * pp:.1f}",
             f"{self.f1():.3f}",
+            f"{self.f1(0):.3f} / {self.f1(1):.3f}",
         )
         by = Table(title="AF calls by reference class (N normal, A AF, O other, ~ noisy)")
         for col in ("class", "records", "called AF", "critical"):
@@ -113,6 +125,7 @@ class Cinc2017Report:
             "database": self.database,
             "confusion": self._confusion(),
             "f1_af": self.f1(),
+            "f1_af_even_odd": [self.f1(0), self.f1(1)],
             "af_record_min_fraction": AF_RECORD_MIN_FRACTION,
             "normal_with_critical": self.normal_critical(),
             "critical_by_record": {n: list(c) for n, _, c in self.calls if c},
