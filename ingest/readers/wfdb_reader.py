@@ -312,7 +312,10 @@ def _decode_fmt16(header: Record, header_path: Path, channels: list[int]) -> np.
     raw = np.fromfile(path, dtype="<i2", count=header.sig_len * n_sig, offset=offset)
     if raw.size != header.sig_len * n_sig:
         return None  # short file: let wfdb report it
-    frames = raw.reshape(header.sig_len, n_sig)[:, channels].T  # (n_channels, n_samples)
+    frames = raw.reshape(header.sig_len, n_sig)
+    if list(channels) != list(range(n_sig)):
+        frames = frames[:, channels]
+    frames = frames.T  # (n_channels, n_samples), a view when every channel is kept
     nan = frames == _FMT16_NAN
     p = frames.astype(np.float64, order="C")
     np.subtract(p, np.asarray([header.baseline[c] for c in channels])[:, None], p)

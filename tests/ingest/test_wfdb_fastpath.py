@@ -35,6 +35,11 @@ def test_fmt16_decode_equals_wfdb_bit_for_bit_with_missing_samples(tmp_path: Pat
     assert got is not None
     assert np.array_equal(got, ref.p_signal, equal_nan=True)
     assert np.isnan(got[100:140, 1]).all()
+    # also for a subset of the channels (non-ECG channels are left out this way)
+    sub = _decode_fmt16(_read_header(path), path, [0, 2])
+    ref_sub = wfdb.rdrecord(str(tmp_path / "rec"), channels=[0, 2])
+    assert sub is not None
+    assert np.array_equal(sub, ref_sub.p_signal, equal_nan=True)
     # and the reader's record (mV, leads x samples) is wfdb's signal in mV
     rec = read_wfdb(path, ReadOptions())
     expected = ref.p_signal.T * np.array([1.0, 1.0, 1e-3])[:, None]
