@@ -96,8 +96,9 @@ def p_waves_from_delineation(d: Delineation) -> PWaves:
     win = sliding_window_view(region, m, axis=-1)[:, :, ::step, :]  # (k, b, lags, m)
     # the template is zero-mean per lead, so the window mean drops out of the dot product
     dot = np.einsum("kblm,km->bl", win, tmpl)
-    c1 = np.cumsum(np.pad(region, ((0, 0), (0, 0), (1, 0))), axis=-1)
-    c2 = np.cumsum(np.pad(region * region, ((0, 0), (0, 0), (1, 0))), axis=-1)
+    zero = np.zeros((*region.shape[:-1], 1))  # running sums start at 0 (np.pad is slower)
+    c1 = np.cumsum(np.concatenate([zero, region], axis=-1), axis=-1)
+    c2 = np.cumsum(np.concatenate([zero, region * region], axis=-1), axis=-1)
     s1 = (c1[..., m:] - c1[..., :-m])[..., ::step]
     s2 = (c2[..., m:] - c2[..., :-m])[..., ::step]
     seg_norm = np.sqrt(np.maximum((s2 - s1 * s1 / m).sum(axis=0), 0.0))
