@@ -36,9 +36,10 @@ def audit(
     actor : Actor or None
         Who; None for a failed login (``actor_name`` then names the attempt).
     action : str
-        ``view_worklist``, ``view_item``, ``view_trace``, ``view_audit``, ``claim``,
-        ``release``, ``confirm``, ``override``, ``add_finding``, ``sign``, ``login``,
-        ``login_failed``, ``logout``.
+        ``view_worklist``, ``view_item``, ``view_trace``, ``view_hr_trend``,
+        ``view_prior`` and ``view_prior_trace`` (record = the prior ECG when shown),
+        ``view_audit``, ``claim``, ``release``, ``confirm``, ``override``, ``add_finding``,
+        ``sign``, ``login``, ``login_failed``, ``logout``.
     now : datetime
         When (UTC).
     record_id, item_id : optional

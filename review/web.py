@@ -4,7 +4,9 @@ Routes (every one but the login form needs a reviewer; browsers without a sessio
 sent to ``/review/login``, other clients get 401):
 
 * ``GET /review/`` worklist, most urgent first; ``POST /review/items/{id}/claim|release``
-* ``GET /review/items/{id}`` item page with the ECG viewer; ``GET .../trace.svg``
+* ``GET /review/items/{id}`` item page with the ECG viewer; ``GET .../trace.svg``;
+  resting ECGs: measurements and the prior ECG (``GET .../prior.svg``); Holter: the
+  summary and the HR trend (``GET .../hr_trend.svg``)
 * ``POST /review/items/{id}/findings/{n}`` confirm or override (reason required)
 * ``POST /review/items/{id}/findings`` add a missed finding; ``POST .../sign``
 * ``GET /review/audit`` audit trail (admins)
@@ -33,6 +35,16 @@ from models.errors import AuthError, EcgError, InputError, NotFoundError
 from review import workflow as wf
 from review.audit import audit, audit_rows
 from review.auth import Actor, login, logout, resolve_bearer, resolve_session
+from review.holter_trend import (
+    FIG_H_PX,
+    FIG_W_PX,
+    hr_trend,
+    image_map,
+    render_trend_svg,
+    trend_spans,
+)
+from review.panels import comparison_rows, holter_rows, measurement_panel
+from review.prior import PriorState, PriorView, load_prior
 from review.trace import load_record, render_svg, window_for
 
 __all__ = ["COOKIE", "make_review_router", "mount_review"]
@@ -220,6 +232,44 @@ def make_review_router(
             rows = wf.worklist(session, actor, now=clock(), remote=_remote(request))
         return page("worklist.html", actor=actor, rows=rows)
 
+    def view_with_prior(
+        request: Request,
+        actor: Current,
+        item_id: int,
+        action: str,
+        after: dict[str, Any] | None = None,
+        prior_action: str | None = None,
+    ) -> tuple[wf.ItemView, PriorState, PriorView | None]:
+        """Load an item and its prior ECG; audit both views in the same transaction.
+
+        ``prior_action`` is audited (record = the prior) only when the prior is shown.
+        """
+        with sessions() as session, session.begin():
+            v = wf.load_item(session, item_id)
+            audit(
+                session,
+                actor,
+                action,
+                now=clock(),
+                record_id=v.record.id,
+                item_id=item_id,
+                after=after,
+                remote_addr=_remote(request),
+            )
+            state, prior = load_prior(session, v)
+            if prior is not None and prior_action is not None:
+                audit(
+                    session,
+                    actor,
+                    prior_action,
+                    now=clock(),
+                    record_id=prior.record.id,
+                    item_id=item_id,
+                    after={"prior_of": v.record.id, **(after or {})},
+                    remote_addr=_remote(request),
+                )
+        return v, state, prior
+
     @router.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(
         request: Request,
@@ -229,12 +279,23 @@ def make_review_router(
         window_s: Annotated[float, Query(ge=2, le=60)] = 10.0,
     ) -> HTMLResponse:
         try:
-            v = view_item(request, actor, item_id, "view_item")
+            v, prior_state, prior = view_with_prior(
+                request, actor, item_id, "view_item", prior_action="view_prior"
+            )
         except EcgError as exc:
             return failed(actor, exc)
+        comparison = v.result.get("comparison")
+        if prior_state == "unavailable" and isinstance(comparison, dict):
+            # the analyser's sentences name the prior record: not shown for another clinic's
+            hidden = str(comparison.get("prior_record_id"))
+            v.findings = [
+                {**f, "message": str(f.get("message") or "").replace(hidden, "(not shown)")}
+                for f in v.findings
+            ]
         duration_s = float(v.result.get("duration_s") or 0.0)
         window_s = min(window_s, duration_s) if duration_s > 2 else window_s
         start = start_s if start_s is not None else window_for(duration_s, v.findings, window_s)
+        holter = (v.result.get("recording_type") or v.record.recording_type) == "holter"
         return page(
             "item.html",
             actor=actor,
@@ -246,6 +307,25 @@ def make_review_router(
             window_s=window_s,
             duration_s=duration_s,
             severities=wf.FINAL_SEVERITIES,
+            holter=holter,
+            panel=None if holter else measurement_panel(v.result),
+            summary_rows=holter_rows(v.result.get("summary")) if holter else [],
+            hourly=(v.result.get("summary") or {}).get("hourly_hr_bpm") or [] if holter else [],
+            qt_trend=((v.result.get("summary") or {}).get("qt") or {}).get("trend") or []
+            if holter
+            else [],
+            episodes=(v.result.get("episodes") or [])[:500] if holter else [],
+            n_episodes=len(v.result.get("episodes") or []),
+            trend_map=image_map(duration_s, trend_spans(v.findings)) if holter else [],
+            trend_w=FIG_W_PX,
+            trend_h=FIG_H_PX,
+            prior_state=prior_state,
+            prior=prior,
+            prior_panel=measurement_panel(prior.result) if prior is not None else None,
+            comparison_rows=comparison_rows(comparison)
+            if prior is not None and isinstance(comparison, dict)
+            else [],
+            comparison=comparison if isinstance(comparison, dict) else {},
         )
 
     @router.get("/items/{item_id}/trace.svg")
@@ -264,6 +344,52 @@ def make_review_router(
         except EcgError as exc:
             return failed(actor, exc)
         svg = render_svg(record, v.result, v.findings, start_s=start_s, window_s=window_s)
+        return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
+
+    @router.get("/items/{item_id}/prior.svg")
+    def prior_trace(
+        request: Request,
+        item_id: int,
+        actor: Current,
+        start_s: Annotated[float, Query(ge=0)] = 0.0,
+        window_s: Annotated[float, Query(ge=2, le=60)] = 10.0,
+    ) -> Response:
+        """The trace of the item's prior ECG (same clinic and patient only; audited)."""
+        window = {"start_s": start_s, "window_s": window_s}
+        try:
+            with sessions() as session, session.begin():
+                v = wf.load_item(session, item_id)
+                state, prior = load_prior(session, v)
+                # one row: on the prior record when it is shown, else on this item's record
+                audit(
+                    session,
+                    actor,
+                    "view_prior_trace",
+                    now=clock(),
+                    record_id=prior.record.id if prior is not None else v.record.id,
+                    item_id=item_id,
+                    after={"prior_of": v.record.id, "prior": state, **window},
+                    remote_addr=_remote(request),
+                )
+            if prior is None or not prior.record.files:
+                raise NotFoundError(f"item {item_id} has no prior ECG of its clinic to show")
+            record = load_record(blobs, list(prior.record.files), prior.record.primary_file)
+        except EcgError as exc:
+            return failed(actor, exc)
+        findings = [{**f, "index": i} for i, f in enumerate(prior.result.get("findings") or [])]
+        svg = render_svg(record, prior.result, findings, start_s=start_s, window_s=window_s)
+        return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
+
+    @router.get("/items/{item_id}/hr_trend.svg")
+    def trend(request: Request, item_id: int, actor: Current) -> Response:
+        """Heart-rate trend of a Holter item with its flagged findings shaded (audited)."""
+        try:
+            v = view_item(request, actor, item_id, "view_hr_trend")
+        except EcgError as exc:
+            return failed(actor, exc)
+        t_s, hr_bpm, bin_s = hr_trend(v.result)
+        duration_s = float(v.result.get("duration_s") or 0.0)
+        svg = render_trend_svg(t_s, hr_bpm, bin_s, duration_s, trend_spans(v.findings))
         return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
 
     @router.post("/items/{item_id}/claim")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from alerts.consumer import AlertConsumer
 from alerts.service import AlertPolicy, AlertService
 from ingest.api import create_app
 from ingest.blobstore import BlobStore
+from models.db import Record, Result, ReviewItem
 from models.db_review import ClinicNotifySettings
 from models.settings import Settings
 from review.auth import create_reviewer
@@ -92,6 +95,70 @@ class WebEnv:
                 select(ReviewItem.id).where(ReviewItem.record_id == record_id)
             ).one()
         return item_id, record_id
+
+    def record(
+        self,
+        sample: str,
+        *,
+        recording_type: str = "resting",
+        clinic_id: str | None = None,
+        patient_id: str | None = "P-001",
+        created_at: datetime | None = None,
+    ) -> str:
+        """A done record of ``sample_records/<sample>.hea`` + ``.dat`` (no result yet)."""
+        files = store_record_files(
+            self.blobs, [SAMPLES / f"{sample}.hea", SAMPLES / f"{sample}.dat"]
+        )
+        with self.sessions() as session, session.begin():
+            rec = Record(
+                clinic_id=clinic_id or self.clinic_id,
+                content_sha256=uuid.uuid4().hex * 2,
+                status="done",
+                source_format="wfdb",
+                primary_file=f"{sample}.hea",
+                files=files,
+                total_bytes=1,
+                recording_type=recording_type,
+                patient_id=patient_id,
+                clinic_ref=f"REF-{sample}",
+                attempts=1,
+                **({"created_at": created_at} if created_at is not None else {}),
+            )
+            session.add(rec)
+            session.flush()
+            return rec.id
+
+    def result_item(
+        self, record_id: str, result: dict[str, Any], *, severity: str | None = None
+    ) -> int:
+        """Store ``result`` (AnalysisResult JSON) for the record and put it on the worklist."""
+        result = {**result, "record_id": record_id}
+        if severity is None:
+            sev = {f.get("severity") for f in result.get("findings", [])}
+            severity = "critical" if "critical" in sev else "abnormal"
+        with self.sessions() as session, session.begin():
+            clinic_id = session.get(Record, record_id).clinic_id  # type: ignore[union-attr]
+            session.add(
+                Result(
+                    record_id=record_id,
+                    result_json=result,
+                    severity=severity,
+                    analysis_version=str(result.get("analysis_version", "t")),
+                )
+            )
+        ReviewConsumer(self.sessions).handle(
+            FakeDelivery(
+                {"record_id": record_id, "clinic_id": clinic_id, "severity": severity, "codes": []}
+            )
+        )
+        from sqlalchemy import select
+
+        with self.sessions() as session:
+            return int(
+                session.scalars(
+                    select(ReviewItem.id).where(ReviewItem.record_id == record_id)
+                ).one()
+            )
 
 
 @contextmanager
