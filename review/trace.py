@@ -3,7 +3,8 @@
 Drawn server-side with matplotlib's object API (no pyplot state, safe in request
 threads). One row per lead, ``ROW_MV`` high; 1 mm minor and 5 mm major grid; beats
 marked by their AAMI class above the first lead; finding time spans shaded (critical
-red, abnormal orange) with their code.
+red, abnormal orange) with their code; leads excluded as noisy or derived
+(:func:`review.panels.lead_status`) drawn grey with the reason after their name.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ingest.blobstore import BlobStore
 from models.record import EcgRecord
+from review.panels import lead_status
 
 __all__ = ["MM_PER_MV", "MM_PER_S", "ROW_MV", "load_record", "render_svg", "window_for"]
 
@@ -104,12 +106,17 @@ def render_svg(
             ax.axvspan(lo, hi, color=colour, alpha=0.12, lw=0)
             ax.text(lo + 0.02, y_top - 0.15, str(f.get("code")), color=colour, fontsize=7, va="top")
     t_s = np.arange(i0, i1) / fs_hz
+    marked = lead_status(result)
     for row in range(n_leads):
         baseline = -(row + 0.5) * ROW_MV
         trace = record.signal_mv[row, i0:i1]
         centre = float(np.nanmedian(trace)) if np.isfinite(trace).any() else 0.0
-        ax.plot(t_s, trace - centre + baseline, lw=0.6, color="black")
-        ax.text(t0_s + 0.05, baseline + 0.9, record.leads[row], fontsize=8, weight="bold")
+        lead = record.leads[row]
+        status = marked.get(lead)
+        colour = "#777777" if status else "black"  # excluded or derived: grey, and named
+        ax.plot(t_s, trace - centre + baseline, lw=0.6, color=colour)
+        name = f"{lead} ({'; '.join(status)})" if status else lead
+        ax.text(t0_s + 0.05, baseline + 0.9, name, fontsize=8, weight="bold", color=colour)
     beats = result.get("beats") or {}
     sample = np.asarray(beats.get("sample") or [], dtype=np.int64)
     label = np.asarray(beats.get("label") or [], dtype=str)

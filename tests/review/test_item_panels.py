@@ -138,6 +138,7 @@ def test_excluded_and_derived_leads_are_marked(web: WebEnv, ludb1: dict[str, Any
     item_id = web.result_item(web.record("ludb1"), result)
     with web.client("alice") as alice:
         page = alice.get(f"/review/items/{item_id}").text
+        trace = alice.get(f"/review/items/{item_id}/trace.svg").text
     # Then those rows are marked (class and text), the others are "used"
     v3 = _row(page, "V3")
     assert "excluded: flat line" in v3
@@ -146,6 +147,10 @@ def test_excluded_and_derived_leads_are_marked(web: WebEnv, ludb1: dict[str, Any
     for lead in derived:
         assert "derived from I and II" in _row(page, lead)
     assert _cells(_row(page, "V1"))[0] == "used"
+    # and the trace names them too (matplotlib keeps each label as an SVG comment)
+    assert "<!-- V3 (excluded: flat line) -->" in trace
+    assert "<!-- aVF (derived from I and II (not recorded)) -->" in trace
+    assert "<!-- V1 -->" in trace
 
 
 def test_holter_item_shows_summary_and_trend(web: WebEnv, holter203: dict[str, Any]) -> None:
