@@ -120,6 +120,14 @@ class AfParams:
         ``edge_regular_step`` x the episode's median RR (regular rhythm). Half the long
         window: the latency of a centred window (CPSC 2021 duration Se +2.3 points,
         mitdb +1.7 / +P -1.0).
+    low_irr_unknown_p_max_rr_ms : float
+        Where the P-wave coherence is unknown and the window's mean RR is below this
+        (ms), the ``low_irregularity`` rule takes P waves as not measurable and rests
+        on the RRs: the coherence is not computed after RRs < 550 ms
+        (:func:`ecg_core.rhythm.atrial.p_wave_coherence`, the P wave falls into the
+        previous T wave), so fast AF with every RR < 550 ms could never meet the rule.
+        CinC 2017: +2 AF records found (A00932, A01171 class), no false call added;
+        mitdb and CPSC 2021 unchanged. 0: unknown coherence never counts as absent.
     min_density, density_step : float
         RR-difference density path (``min_density`` = 0: off). A long window is AF too
         when more than ``min_density`` of its successive RR differences exceed
@@ -162,6 +170,7 @@ class AfParams:
     density_min_irregularity: float = 0.03
     density_max_p_coherence: float = 0.2
     density_max_rr_ms: float = 1000.0
+    low_irr_unknown_p_max_rr_ms: float = 550.0
 
 
 @dataclass(frozen=True)
@@ -237,8 +246,16 @@ def af_trace(
         if p.low_irregularity > 0:
             # weaker irregularity with P waves clearly absent (NaN coherence: not used)
             low = np.nan_to_num(irr, nan=0.0) > p.low_irregularity
-            low &= np.nan_to_num(pc_w, nan=np.inf) < p.low_irr_max_p_coherence
-            low &= np.nan_to_num(_moving_nanmean(rr, w), nan=np.inf) < p.low_irr_max_rr_ms
+            mean_rr = np.nan_to_num(_moving_nanmean(rr, w), nan=np.inf)
+            # coherence unknown because every RR is too short to measure it: P waves
+            # hidden in the previous T wave, the rule rests on the RRs alone
+            no_p = np.where(
+                np.isnan(pc_w) & (mean_rr < p.low_irr_unknown_p_max_rr_ms),
+                0.0,
+                np.nan_to_num(pc_w, nan=np.inf),
+            )
+            low &= no_p < p.low_irr_max_p_coherence
+            low &= mean_rr < p.low_irr_max_rr_ms
             af |= low & ~two_level
         if p.min_density > 0:
             dens = _diff_density(rr, w, p.min_valid_fraction, p.density_step)

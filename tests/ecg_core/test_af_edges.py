@@ -57,8 +57,12 @@ def test_weak_irregularity_is_af_only_when_p_waves_are_clearly_absent() -> None:
     irr = np.nanmedian(af_trace(beats).irregularity)
     assert 0.05 < irr < 0.08  # below the main threshold, above the weaker one
     n = len(beats)
-    # Then irregularity alone (coherence unknown) calls no AF
-    assert not af_trace(beats, p_coherence=np.full(n, np.nan)).af.any()
+    # Then irregularity alone (coherence unknown) calls no AF when the coherence
+    # could have been measured (the unknown-coherence rule switched off)
+    measurable = AfParams(low_irr_unknown_p_max_rr_ms=0.0)
+    assert not af_trace(beats, p_coherence=np.full(n, np.nan), params=measurable).af.any()
+    # but every RR < 550 ms (coherence not measurable, P waves in the T wave) it does
+    assert af_trace(beats, p_coherence=np.full(n, np.nan)).af.mean() > 0.7
     # P waves merely unlocked (coherence 0.35) do not either
     assert not af_trace(beats, p_coherence=np.full(n, 0.35)).af.any()
     # P waves clearly absent (coherence 0.1) make it AF
