@@ -248,7 +248,7 @@ def render_table(result: AnalysisResult, console: Console) -> None:
         rows.insert(-1, ("prior ECG", _prior_line(result.comparison)))
     for field, value in rows:
         summary.add_row(field, value)
-    parts: list[Table] = [summary]
+    parts: list[Table | Text] = [summary]
     if result.findings:
         parts.append(_findings_table(result))
     notes = [f for f in result.findings if f.message and f.severity in ("critical", "abnormal")]
