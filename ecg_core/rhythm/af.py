@@ -346,7 +346,7 @@ def _diff_density(
         return out
     win = sliding_window_view(rr, w)
     n_valid = np.sum(~np.isnan(win), axis=1)
-    judged = n_valid >= min_valid_fraction * w
+    judged = (n_valid >= min_valid_fraction * w) & (n_valid > 0)
     med_rr = np.nanmedian(np.where(judged[:, None], win, 1.0), axis=1)
     d = np.abs(np.diff(win, axis=1)) / np.where(med_rr > 0, med_rr, np.nan)[:, None]
     ok = ~np.isnan(d)

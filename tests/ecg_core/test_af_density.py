@@ -35,6 +35,8 @@ def test_density_counts_large_successive_steps() -> None:
     assert np.all(d[-5:] == 0.0)
     # and windows with too few valid RRs are not judged
     assert np.isnan(_diff_density(np.full(41, np.nan), 21, 0.3, 0.1)).all()
+    # (also with no minimum share of valid RRs: an empty window is never judged)
+    assert np.isnan(_diff_density(np.full(41, np.nan), 21, 0.0, 0.1)).all()
 
 
 def test_clustered_af_at_normal_rate_without_p_waves_is_af() -> None:
