@@ -163,17 +163,28 @@ def make_review_router(
     ) -> wf.ItemView:
         """Load one worklist item and audit the view in the same transaction."""
         with sessions() as session, session.begin():
-            v = wf.load_item(session, item_id)
-            audit(
-                session,
-                actor,
-                action,
-                now=clock(),
-                record_id=v.record.id,
-                item_id=item_id,
-                after=after,
-                remote_addr=_remote(request),
-            )
+            return load_audited(session, request, actor, item_id, action, after)
+
+    def load_audited(
+        session: Session,
+        request: Request,
+        actor: Actor,
+        item_id: int,
+        action: str,
+        after: dict[str, Any] | None,
+    ) -> wf.ItemView:
+        """Load an item and write the audit row of its view in the caller's transaction."""
+        v = wf.load_item(session, item_id)
+        audit(
+            session,
+            actor,
+            action,
+            now=clock(),
+            record_id=v.record.id,
+            item_id=item_id,
+            after=after,
+            remote_addr=_remote(request),
+        )
         return v
 
     @router.get("/login", response_class=HTMLResponse)
@@ -245,17 +256,7 @@ def make_review_router(
         ``prior_action`` is audited (record = the prior) only when the prior is shown.
         """
         with sessions() as session, session.begin():
-            v = wf.load_item(session, item_id)
-            audit(
-                session,
-                actor,
-                action,
-                now=clock(),
-                record_id=v.record.id,
-                item_id=item_id,
-                after=after,
-                remote_addr=_remote(request),
-            )
+            v = load_audited(session, request, actor, item_id, action, after)
             state, prior = load_prior(session, v)
             if prior is not None and prior_action is not None:
                 audit(
