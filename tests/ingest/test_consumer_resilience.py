@@ -8,13 +8,11 @@ looked healthy.
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from ingest.inproc_queue import InprocBroker
-from ingest.messaging import AmqpBroker, Broker, Delivery, Names
+from ingest.messaging import AmqpBroker, Broker, Delivery
 
 
 class _FlakyHandler:
@@ -62,16 +60,6 @@ def test_inproc_consumer_survives_handler_errors() -> None:
     handler = _run(InprocBroker(delivery_limit=5), 3)
     assert sorted(handler.handled) == ["r0", "r1", "r2"]
     assert all(count in (0, 1) for _, count in handler.seen)
-
-
-@pytest.fixture
-def amqp_broker(amqp_url: str) -> Iterator[AmqpBroker]:
-    broker = AmqpBroker(amqp_url, Names(f"test-resil-{uuid.uuid4().hex[:8]}."))
-    broker.declare_topology()
-    try:
-        yield broker
-    finally:
-        broker.delete_topology()
 
 
 @pytest.mark.broker

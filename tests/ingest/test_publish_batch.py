@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 from ingest.inproc_queue import InprocBroker
-from ingest.messaging import AmqpBroker, Names, OutgoingMessage
+from ingest.messaging import AmqpBroker, OutgoingMessage
 from models.errors import PipelineError
-
-
-@pytest.fixture
-def amqp_broker(amqp_url: str) -> Iterator[AmqpBroker]:
-    broker = AmqpBroker(amqp_url, Names(f"test-pub-{uuid.uuid4().hex[:8]}."))
-    broker.declare_topology()
-    try:
-        yield broker
-    finally:
-        broker.delete_topology()
 
 
 def _batch() -> list[OutgoingMessage]:
