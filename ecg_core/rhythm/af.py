@@ -347,7 +347,10 @@ def _diff_density(
     win = sliding_window_view(rr, w)
     n_valid = np.sum(~np.isnan(win), axis=1)
     judged = (n_valid >= min_valid_fraction * w) & (n_valid > 0)
-    med_rr = np.nanmedian(np.where(judged[:, None], win, 1.0), axis=1)
+    # median RR of the valid RRs (sort puts NaN last; nanmedian is ~10x slower on 24 h)
+    mid = np.clip((n_valid - 1) // 2, 0, w - 1)
+    med_rr = np.take_along_axis(np.sort(win, axis=1), mid[:, None], axis=1)[:, 0]
+    med_rr = np.where(judged, med_rr, np.nan)
     d = np.abs(np.diff(win, axis=1)) / np.where(med_rr > 0, med_rr, np.nan)[:, None]
     ok = ~np.isnan(d)
     cnt = ok.sum(axis=1)
