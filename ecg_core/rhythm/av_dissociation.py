@@ -31,11 +31,13 @@ profile (``av-block-3``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.signal as ss
 from numpy.typing import NDArray
 
+from ecg_core.delineation.median_beat import median_over_beats
 from ecg_core.types import BeatSeries
 
 __all__ = ["AvDissociationParams", "ThirdDegree", "third_degree_block"]
@@ -141,19 +143,58 @@ def _candidate_windows(beats: BeatSeries, p: AvDissociationParams) -> list[tuple
     return out
 
 
+@lru_cache(maxsize=32)
+def _band_plan(fs_hz: float) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    """1-15 Hz order-2 Butterworth SOS, its steady-state initial state, edge length.
+
+    A pure function of the rate, cached: designing the filter (``butter``) and solving its
+    initial state (``sosfilt_zi``) cost ~0.8 ms per candidate window. The edge is
+    ``sosfiltfilt``'s default odd-extension length (3 x the number of taps).
+    """
+    sos = np.asarray(ss.butter(2, [1.0, 15.0], btype="band", fs=fs_hz, output="sos"))
+    n_sec = sos.shape[0]
+    ntaps = 2 * n_sec + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
+    zi = np.asarray(ss.sosfilt_zi(sos), dtype=np.float64).reshape(n_sec, 1, 2)
+    zi.flags.writeable = False  # (scipy's sosfilt wants a writeable sos; it does not write it)
+    return sos, zi, 3 * ntaps
+
+
+def _band_filtfilt(seg: NDArray[np.float64], fs: float) -> NDArray[np.float64]:
+    """``sosfiltfilt`` of the 1-15 Hz band along the last axis of a 2-D array.
+
+    The same operations as ``scipy.signal.sosfiltfilt(sos, seg, axis=-1)`` (odd extension,
+    steady-state initial conditions scaled by the first sample, forward then backward
+    pass), bit for bit, with the design and initial state cached per rate.
+    """
+    sos, zi, edge = _band_plan(float(fs))
+    if seg.shape[-1] <= edge:  # too short to pad: let scipy raise its own error
+        return np.asarray(ss.sosfiltfilt(sos, seg, axis=-1), dtype=np.float64)
+    ext = np.concatenate(
+        [
+            2.0 * seg[:, :1] - seg[:, edge:0:-1],
+            seg,
+            2.0 * seg[:, -1:] - seg[:, -2 : -edge - 2 : -1],
+        ],
+        axis=-1,
+    )
+    y, _ = ss.sosfilt(sos, ext, axis=-1, zi=zi * ext[:, :1])
+    y, _ = ss.sosfilt(sos, y[:, ::-1], axis=-1, zi=zi * y[:, -1:])
+    out: NDArray[np.float64] = y[:, ::-1][:, edge:-edge]  # the same view as scipy returns
+    return out
+
+
 def _residual_envelope(
     seg: NDArray[np.float64], r_rel: NDArray[np.intp], fs: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """QRST-cancelled, QRS-blanked residual (n_leads, n) and its smoothed envelope (n,)."""
-    sos = ss.butter(2, [1.0, 15.0], btype="band", fs=fs, output="sos")
-    y = ss.sosfiltfilt(sos, seg, axis=-1)
+    y = _band_filtfilt(seg, fs)
     pre, post = int(0.30 * fs), int(0.55 * fs)
     n = y.shape[-1]
     ok = (r_rel >= pre) & (r_rel + post < n)
     if ok.sum() >= 3:
         idx = r_rel[ok][:, None] + np.arange(-pre, post)[None, :]  # (n_beats, n_win)
         beats = y[:, idx]  # (n_leads, n_beats, n_win)
-        med = np.median(beats, axis=1)  # (n_leads, n_win)
+        med = median_over_beats(np.moveaxis(beats, 1, 0))  # (n_leads, n_win), = np.median
         gain = np.einsum("lbw,lw->lb", beats, med) / (np.sum(med**2, axis=-1)[:, None] + 1e-12)
         y[:, idx] = beats - gain[..., None] * med[:, None, :]
     q0, q1 = int(0.06 * fs), int(0.08 * fs)
@@ -175,7 +216,7 @@ def _consistent_p(
     segs = y[:, pk[:, None] + np.arange(-h, h)[None, :]]  # (n_leads, n_p, 2h)
     flat = np.moveaxis(segs, 1, 0).reshape(pk.size, -1)
     flat = flat - flat.mean(axis=1, keepdims=True)
-    med = np.median(flat, axis=0)
+    med = median_over_beats(flat)  # = np.median(flat, axis=0)
     corr = flat @ med / (np.linalg.norm(flat, axis=1) * np.linalg.norm(med) + 1e-12)
     alike = corr >= p.min_p_corr
     if np.mean(alike) < p.min_p_consistent or alike.sum() < 3:

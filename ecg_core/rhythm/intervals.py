@@ -28,7 +28,10 @@ def true_runs(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.int
     ([1, 4], [3, 5])
     """
     m = np.asarray(mask, dtype=bool)
-    padded = np.concatenate(([False], m, [False])).astype(np.int8)
+    if not m.any():  # the common case on most records: no run, skip the edge search
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    padded = np.zeros(m.size + 2, dtype=np.int8)
+    padded[1:-1] = m.ravel()
     d = np.diff(padded)
     return np.flatnonzero(d == 1).astype(np.intp), np.flatnonzero(d == -1).astype(np.intp)
 

@@ -193,9 +193,44 @@ def _butter_sos(low_hz: float | None, high_hz: float | None, fs_hz: float) -> ND
     return np.asarray(sos, dtype=np.float64)
 
 
+@lru_cache(maxsize=16)
+def _decimation_filter(k: int) -> tuple[NDArray[np.float64], int]:
+    """Anti-alias FIR of ``resample_poly(x, 1, k)`` (zero-padded in front) and its delay.
+
+    The same design as ``scipy.signal.resample_poly`` with its defaults (``firwin`` of
+    ``20 k + 1`` taps, cut-off ``1 / k`` of Nyquist, Kaiser window beta 5), cached per
+    factor instead of designed on every call.
+    """
+    half_len = 10 * k
+    h = np.asarray(ss.firwin(2 * half_len + 1, 1.0 / k, window=("kaiser", 5.0)), dtype=np.float64)
+    n_pre_pad = k - half_len % k
+    h = np.concatenate((np.zeros(n_pre_pad), h))
+    h.flags.writeable = False
+    return h, (half_len + n_pre_pad) // k
+
+
+def _downsample(x: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """``scipy.signal.resample_poly(x, 1, k, axis=-1)``, the same operations bit for bit.
+
+    The polyphase filter (``upfirdn``, zero padding) with the cached design of
+    :func:`_decimation_filter`; ``resample_poly`` spent ~10 % of its time designing it.
+    """
+    h, n_pre_remove = _decimation_filter(k)
+    n_in = x.shape[-1]
+    n_out = n_in // k + bool(n_in % k)
+    n_post_pad = 0  # as resample_poly: enough filter length for every output sample
+    while ((n_in - 1) + h.shape[0] + n_post_pad - 1) // k + 1 < n_out + n_pre_remove:
+        n_post_pad += 1
+    if n_post_pad:
+        h = np.concatenate((h, np.zeros(n_post_pad)))
+    y = ss.upfirdn(h, x, 1, k, axis=-1, mode="constant", cval=0)
+    out: NDArray[np.float64] = y[..., n_pre_remove : n_pre_remove + n_out]
+    return out
+
+
 def _decimate(signal_mv: NDArray[np.float64], fs_hz: float) -> tuple[NDArray[np.float64], float]:
     k = max(1, round(fs_hz / _TARGET_FS_HZ))
-    x = ss.resample_poly(signal_mv, 1, k, axis=-1) if k > 1 else signal_mv
+    x = _downsample(signal_mv, k) if k > 1 else signal_mv
     fs2 = fs_hz / k
     sos = _butter_sos(1.0, min(20.0, 0.45 * fs2), fs2)
     return np.asarray(ss.sosfilt(sos, x, axis=-1), dtype=np.float64), fs2
@@ -448,8 +483,15 @@ def _candidate_episodes(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """VF-like windows -> episodes: majority vote, gaps bridged, short ones dropped."""
     vf = vf_like
-    if p.vote_windows > 1 and vf.size >= p.vote_windows:
-        vf = ss.medfilt(vf.astype(np.float64), p.vote_windows) > 0.5
+    if not vf.any():  # no VF-like window (most records): no episode, the vote changes nothing
+        return np.zeros(0), np.zeros(0)
+    k = p.vote_windows
+    if k > 1 and vf.size >= k:
+        if k % 2:  # median of k zero-padded 0/1 values = more than k // 2 ones (as medfilt)
+            votes = np.convolve(vf.astype(np.int64), np.ones(k, dtype=np.int64), mode="same")
+            vf = votes > k // 2
+        else:  # medfilt's own error for an even kernel
+            vf = ss.medfilt(vf.astype(np.float64), k) > 0.5
     s_idx, e_idx = true_runs(vf)
     if s_idx.size == 0:
         return np.zeros(0), np.zeros(0)

@@ -135,3 +135,56 @@ def test_usable_leads_are_invariant_to_scale_and_offset(scale: float, offset: fl
     )
     assert rec.unusable_leads == ()
     assert rec.duration_s == pytest.approx(10.0)
+
+
+def _unusable_per_lead(signal_mv: np.ndarray) -> list[str | None]:
+    """Reference: the per-lead checks of make_record, one np.percentile call per lead."""
+    out: list[str | None] = []
+    for row in signal_mv:
+        values = row[np.isfinite(row)]
+        if values.size == 0:
+            out.append("missing")
+            continue
+        lo, hi = np.percentile(values, [1.0, 99.0])
+        if hi - lo < 0.01:
+            out.append("flat")
+            continue
+        rails = np.count_nonzero(values == values.min()) + np.count_nonzero(values == values.max())
+        out.append("saturated" if rails > 0.2 * values.size else None)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_unusable_leads_equal_per_lead_checks_and_input_untouched(seed: int) -> None:
+    # Given leads that are ordinary, flat, clipped, gapped, missing or nearly flat
+    # (values near the 0.01 mV limit), given samples-first as a WFDB reader does
+    rng = np.random.default_rng(seed)
+    n = 3000
+    sig = rng.normal(size=(8, n)).cumsum(axis=1) * 0.01
+    sig[1] = 0.0
+    sig[2] = np.clip(sig[2], np.quantile(sig[2], 0.15), np.quantile(sig[2], 0.85))
+    sig[3, rng.integers(0, n, 40)] = np.nan
+    sig[4] = np.nan
+    sig[5] = np.round(rng.normal(size=n) * 0.004, 3)
+    sig[6, 100:200] = np.inf
+    sig = sig[rng.permutation(8)]
+    src = np.ascontiguousarray(sig.T)
+    before = src.copy()
+    # When made into a record
+    rec = make_record(
+        src,
+        fs_hz=500,
+        leads=[f"V{i}" for i in range(1, 7)] + ["I", "II"],
+        record_id="r",
+        source_format="wfdb",
+        layout="samples_leads",
+    )
+    # Then the unusable leads are those of the per-lead checks, the signal is the
+    # input (inf as NaN) in a new C-ordered array, and the caller's array is unchanged
+    want = _unusable_per_lead(np.where(np.isinf(sig), np.nan, sig))
+    got = {u.lead: u.reason for u in rec.unusable_leads}
+    assert [got.get(name) for name in rec.leads] == want
+    assert np.array_equal(rec.signal_mv, np.where(np.isinf(sig), np.nan, sig), equal_nan=True)
+    assert rec.signal_mv.flags.c_contiguous
+    assert not np.shares_memory(rec.signal_mv, src)
+    assert np.array_equal(src, before, equal_nan=True)
