@@ -43,6 +43,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import median_filter
 
+from ecg_core.sveb import S_PREMATURE, sv_timing
+
 __all__ = [
     "BeatFeatures",
     "beat_features",
@@ -85,8 +87,6 @@ WIDTH_TIE = 1.0
 ORGANISED_FOCUS = 0.7
 #: Beats in this many neighbours define the local median RR.
 _RR_SPAN = 15
-#: Prematurity for S (RR below this fraction of the local median RR).
-S_PREMATURE = 0.85
 #: Compensatory pause: next RR over previous RR above this ratio.
 COMP_PAUSE = 1.3
 #: Correlation below which morphology differs from the dominant template.
@@ -124,6 +124,15 @@ V_AMP_RATIO = 1.6
 #: complexes (AHA/ACCF/HRS 2009 Part III), while small unrelated deflections are noise,
 #: P/T waves or low-voltage conducted beats. Checked on MIT-BIH DS1 (docs/qrs.md).
 V_MIN_AMP = 0.5
+#: P-wave region before R, s: from 300 ms to 80 ms before R covers the P wave at PR
+#: intervals of 120-200 ms plus a QRS onset up to ~50 ms before R (normal PR 120-200 ms,
+#: AHA/ACCF/HRS 2009 Part II).
+P_WIN_S = (0.30, 0.08)
+#: Beats of the dominant cluster with RR within this fraction of the local median form the
+#: sinus P template.
+P_SINUS_RR = 0.1
+#: Most beats whose median forms the sinus P template (speed).
+P_TEMPLATE_BEATS = 64
 #: Clustering: correlation and amplitude ratio that make two beats neighbours.
 CLUSTER_CORR = 0.90
 CLUSTER_AMP = 1.5
@@ -152,6 +161,10 @@ class BeatFeatures:
     dominant : index of the dominant cluster (-1 none), shape ().
     sv_corr : best lag-aligned correlation with a supraventricular template (the dominant
         one or another cluster judged N/S), -1..1; None means ``corr``.
+    rr_s : RR interval before the beat, s (NaN for the first beat); None means S is judged
+        by ``rr_ratio`` alone (see :func:`ecg_core.sveb.sv_timing`).
+    p_corr : correlation of the P-wave region (``P_WIN_S`` before R) with the chunk's
+        sinus P template, -1..1; None when not computed.
     """
 
     rr_ratio: NDArray[np.float64]
@@ -167,6 +180,8 @@ class BeatFeatures:
     gap_s: NDArray[np.float64]
     dominant: int = -1
     sv_corr: NDArray[np.float64] | None = None
+    rr_s: NDArray[np.float64] | None = None
+    p_corr: NDArray[np.float64] | None = None
 
 
 def _rr_features(r_idx: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -257,6 +272,34 @@ def _width_s(win: NDArray[np.float64], lw: NDArray[np.float64], dt_s: float) -> 
     fr_l = np.where(e_l > e_la, (e_l - thr) / np.maximum(e_l - e_la, 1e-12), 0.0)
     out: NDArray[np.float64] = ((last - first) + fr_f + fr_l)[..., 0] * dt_s
     return out
+
+
+def _p_corr(
+    clean_mv: NDArray[np.float64],
+    r_idx: NDArray[np.intp],
+    lw: NDArray[np.float64],
+    fs_hz: float,
+    step: int,
+    sinus: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Correlation of each beat's P-wave region with the chunk's sinus P template.
+
+    The region ``P_WIN_S`` before R is cut on all leads, its mean and linear trend removed
+    (the tail of the previous T wave and baseline drift), and correlated (lead-weighted)
+    with the median region of the sinus-timed dominant beats. A sinus beat repeats the
+    sinus P wave (~0.9); a premature atrial beat has an ectopic P wave, often on the
+    previous T wave, and atrial fibrillation has none, only fibrillatory waves (~0).
+    """
+    pre, post = round(P_WIN_S[0] * fs_hz), -round(P_WIN_S[1] * fs_hz)
+    win = _windows(clean_mv, r_idx, pre, post, step)  # (n, L, w)
+    t = np.linspace(-1.0, 1.0, win.shape[-1])
+    win = _centre(win)
+    win -= np.einsum("nlw,w->nl", win, t)[..., np.newaxis] * t / float(t @ t)
+    idx = np.flatnonzero(sinus) if sinus.sum() >= 5 else np.arange(win.shape[0])
+    if idx.size > P_TEMPLATE_BEATS:  # an even sample of the chunk's beats is enough
+        idx = idx[np.linspace(0, idx.size - 1, P_TEMPLATE_BEATS).astype(np.intp)]
+    tmpl = np.median(win[idx], axis=0)
+    return _corr(win, tmpl, lw)
 
 
 def _gap_s(r_idx: NDArray[np.intp], fs_hz: float) -> NDArray[np.float64]:
@@ -492,6 +535,15 @@ def beat_features(
         gap_s=_gap_s(r_idx, fs_hz),
         dominant=dom,
         sv_corr=sv_corr,
+        rr_s=np.r_[np.nan, np.diff(r_idx) / fs_hz],
+        p_corr=_p_corr(
+            clean_mv,
+            r_idx,
+            lw,
+            fs_hz,
+            step,
+            (cluster == dom) & (np.abs(rr_ratio - 1.0) < P_SINUS_RR),
+        ),
     )
 
 
@@ -566,8 +618,9 @@ def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDA
     own_v &= f.width_s < V_MAX_SPAN * (WIN_PRE_S + WIN_POST_S)
     own_v &= (f.corr if f.sv_corr is None else f.sv_corr) < V_CORR_SV
     is_v = f.cluster_v | (~f.cluster_n & own_v)
+    early_sv = premature if f.rr_s is None else sv_timing(f.rr_s, is_v, f.p_corr).premature
     label = np.full(f.corr.shape, "N", dtype="<U1")
-    label[premature & ~is_v] = "S"
+    label[early_sv & ~is_v] = "S"
     label[is_v] = "V"
     label[~quality_ok] = "Q"
     return label

@@ -131,3 +131,40 @@ def test_small_narrow_on_time_cluster_is_not_v_but_wide_early_one_is() -> None:
         # and the dominant beats stay N (the local median RR is skewed in the last beats)
         mid = np.arange(r_idx.size) < r_idx.size - 8
         assert (labels[mid & ~odd_beats] == "N").all()
+
+
+def _with_p_waves(fs_hz: float, n_beats: int, pac_p: float) -> tuple[np.ndarray, np.ndarray]:
+    """75 bpm sinus beats with a P wave 160 ms before R; every 6th beat an early atrial
+    beat (70 % of the RR, reset pause 0.9 s) whose P wave has amplitude ``pac_p``."""
+    rr = np.full(n_beats, 0.8)
+    rr[6::6] = 0.56
+    rr[7::6] = 0.9
+    r_s = 0.8 + np.cumsum(rr) - rr[0]
+    n = int((r_s[-1] + 1.0) * fs_hz)
+    t = np.arange(n) / fs_hz
+    x = np.zeros(n)
+    for k, tr in enumerate(r_s):
+        p_amp = pac_p if k % 6 == 0 and k > 0 else 0.15
+        x += p_amp * np.exp(-(((t - tr + 0.16) / 0.02) ** 2) / 2)
+        x += np.exp(-(((t - tr) / 0.01) ** 2) / 2)
+    return x[np.newaxis], np.round(r_s * fs_hz).astype(np.intp)
+
+
+def test_early_atrial_beats_are_s_by_timing_and_p_wave() -> None:
+    fs_hz = 250.0
+    for pac_p, want in ((-0.15, "S"), (0.15, "N")):
+        # Given sinus beats and early beats of the same QRS, with an inverted (ectopic) or
+        # the sinus P wave
+        x, r_idx = _with_p_waves(fs_hz, 90, pac_p)
+        ok = np.ones(r_idx.size, dtype=bool)
+        f = beat_features(x, r_idx, np.ones((1, r_idx.size)), fs_hz, step=2)
+        labels = classify_beats(f, ok)
+        early = (np.arange(r_idx.size) % 6 == 0) & (np.arange(r_idx.size) > 0)
+        inner = (np.arange(r_idx.size) > 3) & (np.arange(r_idx.size) < r_idx.size - 3)
+        assert f.rr_s is not None
+        assert f.p_corr is not None
+        # Then the sinus beats correlate with the sinus P template and stay N
+        assert np.median(f.p_corr[~early]) > 0.9
+        assert (labels[inner & ~early] == "N").all()
+        # and the early beats are S only with an ectopic P wave (same P: sinus arrhythmia)
+        assert (labels[inner & early] == want).all()
