@@ -43,6 +43,9 @@ def _all_evaluators() -> Mapping[str, Evaluator]:
     from ecg_core.rules.hypokalemia_rules import EVALUATORS as HYPOKALEMIA
 
     tables.append(HYPOKALEMIA)
+    from ecg_core.rules.flutter_rules import EVALUATORS as FLUTTER
+
+    tables.append(FLUTTER)
     return {code: fn for table in tables for code, fn in table.items()}
 
 
