@@ -6,7 +6,7 @@ read :class:`TwelveLeadFeatures` from ``ctx.features["twelve_lead"]``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,13 @@ from ecg_core.lead_derivation import derive_limb_leads, detect_limb_reversal
 from models.errors import AnalysisError
 from models.leads import STANDARD_12
 
-__all__ = ["NOISY_LEAD_MV", "TwelveLeadFeatures", "analyze_twelve_lead", "measurement_update"]
+__all__ = [
+    "NOISY_LEAD_MV",
+    "TwelveLeadFeatures",
+    "analyze_twelve_lead",
+    "lead_noise_mv",
+    "measurement_update",
+]
 
 #: Leads the 12-lead stage measures (others, such as Frank X/Y/Z, are left out).
 _CLINICAL_LEADS = frozenset((*STANDARD_12, "V7", "V8", "V9", "V3R", "V4R", "V5R", "V6R"))
@@ -60,6 +66,10 @@ class TwelveLeadFeatures:
         Beats in the median beat.
     qt_withheld : str or None
         Why QT / QTc were withheld (not reproducible), None when measured.
+    delineation : Delineation or None
+        The delineation of ``leads`` the measures come from (median beat, fiducials), so
+        that later measures (e.g. the U waves of :mod:`ecg_core.hypokalemia`) need not
+        delineate the record again.
     """
 
     leads: tuple[str, ...]
@@ -70,6 +80,7 @@ class TwelveLeadFeatures:
     p_waves: PWaves
     n_beats: int
     qt_withheld: str | None = None
+    delineation: Delineation | None = field(default=None, repr=False, compare=False)
 
     def per_lead(self, name: str) -> dict[str, float]:
         """One per-lead measure (e.g. ``"st_j_mv"``) as ``{lead: value}``."""
@@ -77,9 +88,17 @@ class TwelveLeadFeatures:
         return {lead: float(v) for lead, v in zip(self.leads, values, strict=True)}
 
 
-def _noisy(measures: LeadMeasures) -> NDArray[np.bool_]:
+def lead_noise_mv(d: Delineation, measures: LeadMeasures) -> NDArray[np.float64]:
+    """Per-lead noise the noisy-lead check reads: beat-to-median RMS over each beat's QRS-T.
+
+    ``d.lead_noise_mv`` (each dominant beat's own QRS-T span, clipped at its neighbours,
+    median over beats); the whole-window residual ``measures.noise_mv`` when absent.
+    """
+    return measures.noise_mv if d.lead_noise_mv is None else d.lead_noise_mv
+
+
+def _noisy(noise: NDArray[np.float64], measures: LeadMeasures) -> NDArray[np.bool_]:
     qrs_amp = measures.r_mv + measures.s_mv
-    noise = measures.noise_mv
     out: NDArray[np.bool_] = (noise > NOISY_LEAD_MV) | (
         (noise > 0.5 * NOISY_LEAD_MV) & (noise > NOISY_LEAD_REL * qrs_amp)
     )
@@ -152,12 +171,13 @@ def analyze_twelve_lead(
     der = derive_limb_leads(signal_mv, leads)
     x, names = der.signal_mv, der.leads
     d, pw, meas = _run(x, names, fs_hz, r_idx, labels)
-    noisy = _noisy(meas)
+    noise = lead_noise_mv(d, meas)
+    noisy = _noisy(noise, meas)
     excluded: tuple[tuple[str, str], ...] = ()
     if noisy.any() and not noisy.all():
         excluded = tuple(
             (name, f"noise {n:.2f} mV RMS around the median beat")
-            for name, n, bad in zip(names, meas.noise_mv, noisy, strict=True)
+            for name, n, bad in zip(names, noise, noisy, strict=True)
             if bad
         )
         keep = ~noisy
@@ -177,6 +197,7 @@ def analyze_twelve_lead(
         p_waves=pw,
         n_beats=d.median.n_beats,
         qt_withheld=withheld,
+        delineation=d,
     )
 
 
@@ -244,6 +265,8 @@ def measurement_update(f: TwelveLeadFeatures, *, qtc_formula: str) -> dict[str, 
         "r_mv": lead_map("r_mv"),
         "s_mv": lead_map("s_mv"),
         "t_mv": lead_map("t_mv"),
+        "q_ms": lead_map("q_ms", 1),
+        "q_mv": lead_map("q_mv"),
         "p_present_fraction": _round(m.p_present_fraction, 2),
         "derived_leads": list(f.derived_leads),
         "excluded_leads": [lead for lead, _ in f.excluded_leads],

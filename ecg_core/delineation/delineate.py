@@ -17,6 +17,7 @@ from ecg_core.delineation.median_beat import (
     median_over_beats,
     pooled_windows,
     qrs_t_bounds,
+    qrst_dispersion_mv,
 )
 from ecg_core.delineation.preprocess import (
     align_r_idx,
@@ -63,6 +64,10 @@ class Delineation:
     envelope : ndarray, shape (n_samples,) or None
         The alignment envelope of ``filtered_mv`` (kept so that a second delineation of
         the same signal, e.g. :func:`median_qt_bounds`, does not compute it again).
+    lead_noise_mv : ndarray, shape (n_leads,) or None
+        Per-lead noise over each dominant beat's own QRS-T span
+        (:func:`~ecg_core.delineation.median_beat.qrst_dispersion_mv`), mV: what the
+        12-lead stage's noisy-lead check reads.
     """
 
     filtered_mv: NDArray[np.float64]
@@ -78,6 +83,7 @@ class Delineation:
     t_off_lead_idx: NDArray[np.intp]
     rr_median_ms: float
     envelope: NDArray[np.float64] | None = None
+    lead_noise_mv: NDArray[np.float64] | None = None
 
 
 def _window(rr_ms: float, fs_hz: float) -> tuple[int, int]:
@@ -206,6 +212,7 @@ def delineate_record(
         t_off_lead_idx=te_lead,
         rr_median_ms=rr_ms,
         envelope=env,
+        lead_noise_mv=qrst_dispersion_mv(filt, r, dom, med, fid),
     )
 
 

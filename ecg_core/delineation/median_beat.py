@@ -35,6 +35,7 @@ __all__ = [
     "median_over_beats",
     "pooled_windows",
     "qrs_t_bounds",
+    "qrst_dispersion_mv",
 ]
 
 
@@ -259,6 +260,87 @@ def build_median_beat(
         n_beats=int(wins.shape[0]),
         residual_rms_mv=np.median(resid, axis=0),
     )
+
+
+#: The noise span starts this long before QRS onset: the PR baseline (20-4 ms before
+#: onset) that every ST level is measured against, s.
+_NOISE_PRE_ONSET_S = 0.02
+#: Without a T offset, the span ends this long after the QRS offset, s.
+_NOISE_NO_T_S = 0.30
+#: A beat whose own span (clipped at its neighbours) is shorter than this is not used, s.
+_NOISE_MIN_SPAN_S = 0.10
+
+
+def qrst_dispersion_mv(
+    filtered_mv: NDArray[np.float64],
+    r_all: NDArray[np.intp],
+    pooled: NDArray[np.bool_],
+    median: MedianBeat,
+    fid: Fiducials,
+) -> NDArray[np.float64]:
+    """Per-lead noise: beat-to-median RMS over each beat's own PR-ST-T, median over beats.
+
+    Noise is what differs between repeated beats of one morphology where the beat is
+    measured. The span of beat *i* runs from 20 ms before its QRS onset (the PR baseline
+    of the ST levels) to its T offset, clipped after the previous beat's T offset and
+    before the next beat's QRS onset. A fixed window around R would also hold the
+    neighbouring beats' QRS and ST-T at positions that move with RR: in atrial
+    fibrillation or flutter a large, stable ST-T (e.g. an acute ST elevation) would then
+    read as noise, and so would a clean lead with a tall QRS next to a premature beat.
+    The QRS itself (onset to offset) is left out: there the residual is the QRS slope
+    times the beats' alignment jitter of a sample or two (0.1-0.2 mV on a 5 mV QRS at
+    500 Hz) and respiratory amplitude change, not noise; muscle, mains or motion noise
+    cover the whole beat and show in the PR and ST-T samples. The median over beats of
+    the per-beat RMS is robust to a few artefact beats (breakdown point 50 %).
+
+    Parameters
+    ----------
+    filtered_mv : ndarray, shape (n_leads, n_samples)
+        Band-passed ECG, mV.
+    r_all : ndarray of intp, shape (n_beats,)
+        Aligned R of every beat (the neighbours that clip the spans), increasing.
+    pooled : ndarray of bool, shape (n_beats,)
+        Beats pooled into ``median`` (the ones whose dispersion is measured).
+    median : MedianBeat
+        Median beat of the pooled beats.
+    fid : Fiducials
+        Fiducials of the median beat (offsets from R).
+
+    Returns
+    -------
+    ndarray, shape (n_leads,)
+        Noise per lead, mV; ``median.residual_rms_mv`` (the whole-window residual) when no
+        beat has a usable span.
+    """
+    fs = median.fs_hz
+    pre = median.r_pos
+    post = median.beat_mv.shape[-1] - pre
+    n = filtered_mv.shape[-1]
+    t_end = fid.t_off if fid.t_off is not None else fid.qrs_off + int(_NOISE_NO_T_S * fs)
+    lo0 = max(-pre, fid.qrs_on - int(_NOISE_PRE_ONSET_S * fs))
+    hi0 = min(post, t_end + 1)
+    idx = np.flatnonzero(pooled & (r_all >= pre) & (r_all + post <= n))
+    if idx.size == 0 or hi0 <= lo0:
+        return median.residual_rms_mv
+    r = r_all[idx]
+    prev_end = np.where(idx > 0, r_all[np.maximum(idx - 1, 0)] - r + t_end + 1, lo0)
+    nxt = np.minimum(idx + 1, r_all.size - 1)
+    next_on = np.where(idx + 1 < r_all.size, r_all[nxt] - r + fid.qrs_on, hi0)
+    lo = np.maximum(lo0, prev_end)
+    hi = np.minimum(hi0, next_on)
+    ok = (hi - lo) >= int(_NOISE_MIN_SPAN_S * fs)
+    if not ok.any():
+        return median.residual_rms_mv
+    r, lo, hi = r[ok], lo[ok], hi[ok]
+    offs = np.arange(lo0, hi0)
+    outside_qrs = (offs < fid.qrs_on) | (offs > fid.qrs_off)
+    mask = (offs[None, :] >= lo[:, None]) & (offs[None, :] < hi[:, None]) & outside_qrs[None, :]
+    wins = beat_windows(filtered_mv, r, -lo0, hi0)  # (beats, leads, m)
+    ref = median.beat_mv[:, pre + lo0 : pre + hi0]
+    sq = ((wins - ref[None]) ** 2) * mask[:, None, :]
+    rms = np.sqrt(sq.sum(axis=-1) / mask.sum(axis=-1)[:, None])  # (beats, leads)
+    out: NDArray[np.float64] = np.median(rms, axis=0)
+    return out
 
 
 def _sustained_below(below: NDArray[np.bool_], run: int) -> NDArray[np.bool_]:

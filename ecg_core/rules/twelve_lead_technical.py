@@ -5,15 +5,17 @@ Assembled into the evaluator table by :mod:`ecg_core.rules.twelve_lead`.
 
 from __future__ import annotations
 
+from ecg_core.ischemia import contiguous_subset
 from ecg_core.rules.context import RuleContext
 from ecg_core.rules.twelve_lead_base import (
     _features,
     _finding,
 )
+from models.leads import CONTIGUOUS_GROUPS
 from models.profile import Rule
 from models.result import Finding
 
-__all__ = ["lead_derived", "lead_noisy", "lead_reversal"]
+__all__ = ["lead_derived", "lead_noisy", "lead_reversal", "territories_not_assessable"]
 
 
 def lead_reversal(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
@@ -52,11 +54,70 @@ def lead_derived(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     ]
 
 
+def territories_not_assessable(
+    measured: tuple[str, ...], excluded: tuple[str, ...]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Territories whose ST cannot be read because noisy leads were excluded.
+
+    The 4th UDMI criteria (Thygesen et al., JACC 2018;72:2231) need two anatomically
+    contiguous leads: a territory (``CONTIGUOUS_GROUPS``) with a lead excluded as noisy
+    none of whose measured leads keeps a measured contiguous partner
+    (``CONTIGUOUS_PAIRS``: same group or adjacent precordial) cannot show an ST
+    elevation. A noisy V1 with V2-V3 measured leaves the septal V2 readable; a noisy V2
+    leaves V1 without a partner.
+
+    Parameters
+    ----------
+    measured : tuple of str
+        Leads measured.
+    excluded : tuple of str
+        Leads excluded as noisy.
+
+    Returns
+    -------
+    list of (str, tuple of str)
+        ``(territory, its excluded leads)``.
+
+    Examples
+    --------
+    >>> territories_not_assessable(("I", "II", "aVL", "V5", "V6"), ("III", "aVF"))
+    [('inferior', ('III', 'aVF'))]
+    """
+    paired = contiguous_subset(measured)
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for name, group in CONTIGUOUS_GROUPS.items():
+        lost = tuple(lead for lead in group if lead in excluded)
+        if lost and not paired.intersection(group):
+            out.append((name, lost))
+    return out
+
+
 def lead_noisy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
-    """Leads excluded from 12-lead measurement because they are noisy."""
+    """Leads excluded from 12-lead measurement because they are noisy.
+
+    With ``params.criterion = "territory"``: one finding per ST territory that cannot be
+    assessed (:func:`territories_not_assessable`), so that a record whose noisy leads hide
+    a whole territory never reads as normal (an acute MI there is not excluded).
+    """
     f = _features(ctx)
     if f is None:
         return []
+    if rule.params.get("criterion") == "territory":
+        lost = territories_not_assessable(f.leads, tuple(lead for lead, _ in f.excluded_leads))
+        return [
+            _finding(
+                rule,
+                profile,
+                leads=list(leads),
+                value=name,
+                message=(
+                    f"ST in the {name} territory ({', '.join(CONTIGUOUS_GROUPS[name])}) "
+                    f"cannot be assessed: {', '.join(leads)} excluded as noisy; acute MI "
+                    "there is not excluded: review the tracing or repeat the ECG"
+                ),
+            )
+            for name, leads in lost
+        ]
     return [
         _finding(
             rule,
