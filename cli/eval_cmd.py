@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from evaluation import labels_eval, ludb_eval, rhythm_eval, stemi_eval
+from evaluation import labels_eval, ludb_eval, rhythm_eval, rhythm_eval_afl, stemi_eval
 from evaluation.qrs_eval import (
     EvalOptions,
     default_workers,
@@ -79,6 +79,7 @@ EVALUATORS: list[Evaluator] = [
     Evaluator("rhythm-cinc2017", rhythm_eval.is_cinc2017, rhythm_eval.evaluate_cinc2017, "AF F1"),
     Evaluator("rhythm-alarms", rhythm_eval.is_alarms, rhythm_eval.evaluate_alarms, "false alarms"),
     Evaluator("stemi", stemi_eval.is_stemi_source, stemi_eval.evaluate_stemi, "STEMI Se/Sp"),
+    Evaluator("rhythm-afl", rhythm_eval_afl.is_afl_db, rhythm_eval_afl.evaluate_afl, "AFL"),
 ]
 
 
