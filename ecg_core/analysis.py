@@ -212,6 +212,10 @@ def analyze_record(
             ]
         if features["rhythm"].noise_fraction >= NOISE_UNANALYSABLE_FRACTION:
             return _unanalysable(record, rec_type, profile, "noise over the whole record")
+        # ---- QRS morphology of the ventricular runs (polymorphic / bidirectional VT) ----
+        from ecg_core.rhythm.polymorphic import polymorphic_from_rhythm
+
+        features["polymorphic_vt"] = polymorphic_from_rhythm(signal_mv, beats, features["rhythm"])
         if rec_type == "holter":
             summary = holter_summary(features["rhythm"], episodes)
             # ---- stage: QT on clean 10 s windows (every 20 min, and before ventricular runs) ----
@@ -247,6 +251,11 @@ def analyze_record(
             signal_mv, leads, fs_hz=fs_hz, r_idx=beats.r_idx, labels=beats.label
         )
         features["twelve_lead"] = twelve
+        # ---- U waves of the same median beat (hypokalaemia pattern; no second delineation) ----
+        if twelve.delineation is not None:
+            from ecg_core.hypokalemia import measure_u_waves
+
+            features["u_wave"] = measure_u_waves(twelve.delineation, twelve.leads)
         qtc_formula = str(profile.setting("qtc_formula", "bazett"))
         features["qtc_formula"] = qtc_formula
         measurements = measurements.model_copy(
