@@ -126,3 +126,18 @@ def test_noisy_inferior_leads_give_an_abnormal_finding(samples_dir: Path) -> Non
         for f in analyze_record(clean, profile=load_profile()).findings
         if f.code == "LEAD_UNUSABLE"
     ]
+
+
+def test_motion_artefact_on_a_real_lead_is_still_excluded(samples_dir: Path) -> None:
+    # Given ludb1 with 0.4 mV RMS of 0.5-8 Hz (electrode-motion-like) noise on V2
+    import wfdb
+    from scipy.signal import butter, sosfiltfilt
+
+    rec = wfdb.rdrecord(str(samples_dir / "ludb1"))
+    x = rec.p_signal.T.astype(np.float64)
+    sos = butter(2, [0.5, 8.0], btype="band", fs=float(rec.fs), output="sos")
+    motion = sosfiltfilt(sos, np.random.default_rng(5).normal(size=x.shape[1]))
+    x[STANDARD_12.index("V2")] += 0.4 * motion / motion.std()
+    # Then V2, and only V2, is excluded
+    f = analyze_twelve_lead(x, STANDARD_12, fs_hz=float(rec.fs))
+    assert [lead for lead, _ in f.excluded_leads] == ["V2"]
