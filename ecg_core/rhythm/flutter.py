@@ -8,10 +8,9 @@ Brugada et al., Eur Heart J 2020;41:655; ACC/AHA/HRS 2015 SVT guideline, Page et
 Circulation 2016;133:e506). A regular 2:1 flutter at 150 /min or 4:1 at 75 /min has a
 regular ventricular response, so RR-based AF detection cannot see it.
 
-Method (frequency-domain atrial activity analysis, as used for flutter / AF
-organisation after ventricular cancellation: Stridh & Sornmo, IEEE TBME
-2001;48:105; Holm, Pehrson, Ingemansson et al., Europace 1998 (dominant atrial
-frequency); Lankveld et al., Europace 2016 (spectral organisation of AFL vs AF)):
+Method (frequency-domain analysis of the atrial activity left after the ventricular
+activity is removed: dominant atrial frequency, Holm, Pehrson, Ingemansson et al.,
+Cardiovasc Res 1998;38:69; QRST removal, Stridh & Sornmo, IEEE TBME 2001;48:105):
 
 1. Each lead is decimated to ~50 Hz (block means); after step 2 it is band-passed 1-20 Hz.
 2. The QRS complexes (R - 50 ms .. R + 80 ms) are blanked and bridged linearly (before
@@ -26,11 +25,12 @@ frequency); Lankveld et al., Europace 2016 (spectral organisation of AFL vs AF))
    away from F and 2F). AF's fibrillatory waves give a broad spectrum (low
    concentration); sinus rhythm leaves P and T waves whose power sits at the heart
    rate and below.
-4. A window is flutter-like when at least ``min_leads`` leads (all leads of a
-   shorter record) agree on F within ``max_lead_freq_diff_hz`` with concentration and
-   dominance above their limits, and the atrial rate is at least ``min_av_ratio`` x
-   the ventricular rate (no 1:1 conduction: ventricular activity at the atrial rate
-   is not flutter waves; it is left to the VF/VT and SVT detectors).
+4. A window is flutter-like when at least ``min_leads`` leads (every lead of a record
+   with fewer) agree on F within ``max_lead_freq_diff_hz`` with concentration and
+   dominance above their limits (a maximum on the band edge is no peak), the atrial
+   rate is at least ``min_av_ratio`` x the ventricular rate (no 1:1 conduction:
+   ventricular activity at the atrial rate is not flutter waves; it is left to the
+   VF/VT and SVT detectors) and ``min_conducted_fraction`` of its beats are N/S.
 5. Episodes: runs of >= ``min_windows`` flutter-like windows whose F stays within
    ``max_freq_sd_hz`` (stability), or every window of a record too short for that
    run (a 10 s 12-lead ECG has one window); AF, VF and noise spans are taken out
