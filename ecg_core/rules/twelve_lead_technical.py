@@ -57,26 +57,25 @@ def lead_derived(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
 def territories_not_assessable(
     measured: tuple[str, ...], excluded: tuple[str, ...]
 ) -> list[tuple[str, tuple[str, ...]]]:
-    """Territories whose ST cannot be read because noisy leads were excluded.
+    """Territories whose ST cannot be read because recorded leads were lost.
 
     The 4th UDMI criteria (Thygesen et al., JACC 2018;72:2231) need two anatomically
-    contiguous leads: a territory (``CONTIGUOUS_GROUPS``) with a lead excluded as noisy
-    none of whose measured leads keeps a measured contiguous partner
-    (``CONTIGUOUS_PAIRS``: same group or adjacent precordial) cannot show an ST
-    elevation. A noisy V1 with V2-V3 measured leaves the septal V2 readable; a noisy V2
-    leaves V1 without a partner.
+    contiguous leads: a territory (``CONTIGUOUS_GROUPS``) with a lost lead none of whose
+    measured leads keeps a measured contiguous partner (``CONTIGUOUS_PAIRS``: same group
+    or adjacent precordial) cannot show an ST elevation. A noisy V1 with V2-V3 measured
+    leaves the septal V2 readable; a noisy V2 leaves V1 without a partner.
 
     Parameters
     ----------
     measured : tuple of str
         Leads measured.
     excluded : tuple of str
-        Leads excluded as noisy.
+        Recorded leads not measured (excluded as noisy, or unusable in the record).
 
     Returns
     -------
     list of (str, tuple of str)
-        ``(territory, its excluded leads)``.
+        ``(territory, its lost leads)``.
 
     Examples
     --------
@@ -96,14 +95,28 @@ def lead_noisy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
     """Leads excluded from 12-lead measurement because they are noisy.
 
     With ``params.criterion = "territory"``: one finding per ST territory that cannot be
-    assessed (:func:`territories_not_assessable`), so that a record whose noisy leads hide
-    a whole territory never reads as normal (an acute MI there is not excluded).
+    assessed (:func:`territories_not_assessable`; lost leads are those excluded as noisy
+    and those recorded but unusable in the record, e.g. flat or lead off), so that a
+    record whose lost leads hide a whole territory never reads as normal (an acute MI
+    there is not excluded).
     """
     f = _features(ctx)
     if f is None:
         return []
     if rule.params.get("criterion") == "territory":
-        lost = territories_not_assessable(f.leads, tuple(lead for lead, _ in f.excluded_leads))
+        noisy = {lead for lead, _ in f.excluded_leads}
+        # recorded leads the 12-lead stage never saw: unusable in the record (flat, lead off)
+        unusable = {lead for lead in ctx.leads if lead not in f.leads and lead not in noisy}
+        lost = territories_not_assessable(f.leads, tuple(noisy | unusable))
+
+        def why(leads: tuple[str, ...]) -> str:
+            parts = [
+                f"{', '.join(x for x in leads if x in group)} {label}"
+                for group, label in ((noisy, "excluded as noisy"), (unusable, "unusable"))
+                if any(x in group for x in leads)
+            ]
+            return "; ".join(parts)
+
         return [
             _finding(
                 rule,
@@ -112,8 +125,8 @@ def lead_noisy(ctx: RuleContext, rule: Rule, profile: str) -> list[Finding]:
                 value=name,
                 message=(
                     f"ST in the {name} territory ({', '.join(CONTIGUOUS_GROUPS[name])}) "
-                    f"cannot be assessed: {', '.join(leads)} excluded as noisy; acute MI "
-                    "there is not excluded: review the tracing or repeat the ECG"
+                    f"cannot be assessed: {why(leads)}; acute MI there is not excluded: "
+                    "review the tracing or repeat the ECG"
                 ),
             )
             for name, leads in lost

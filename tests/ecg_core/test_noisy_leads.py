@@ -141,3 +141,23 @@ def test_motion_artefact_on_a_real_lead_is_still_excluded(samples_dir: Path) -> 
     # Then V2, and only V2, is excluded
     f = analyze_twelve_lead(x, STANDARD_12, fs_hz=float(rec.fs))
     assert [lead for lead, _ in f.excluded_leads] == ["V2"]
+
+
+def test_flat_precordial_leads_make_their_territories_not_assessable(samples_dir: Path) -> None:
+    # Given ludb1 with V3 and V4 flat (electrodes off): the reader marks them unusable
+    import wfdb
+
+    rec = wfdb.rdrecord(str(samples_dir / "ludb1"))
+    x = rec.p_signal.T.astype(np.float64)
+    for lead in ("V3", "V4"):
+        x[STANDARD_12.index(lead)] = 0.0
+    record = make_record(
+        x, fs_hz=float(rec.fs), leads=list(STANDARD_12), record_id="f", source_format="array"
+    )
+    result = analyze_record(record, profile=load_profile())
+    # Then the anterior territory (V3, V4) is reported; V2 still pairs with V1, V5 with V6
+    terr = [f for f in result.findings if f.rule == "lead-noisy-territory"]
+    assert [(f.value, f.severity, f.leads) for f in terr] == [
+        ("anterior", "abnormal", ["V3", "V4"])
+    ]
+    assert "unusable" in terr[0].message
