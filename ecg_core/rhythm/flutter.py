@@ -44,6 +44,7 @@ rule is in the profile.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.signal as ss
@@ -196,6 +197,16 @@ def _empty_trace(window_s: float) -> FlutterTrace:
     return FlutterTrace(z, window_s, z, np.zeros(0, np.intp), z, z, z, np.zeros(0, bool))
 
 
+@lru_cache(maxsize=16)
+def _band_sos(fs_hz: float) -> NDArray[np.float64]:
+    """Order-2 Butterworth band-pass 1-20 Hz, cached per rate.
+
+    Designing it costs more than filtering a 10 s record.
+    """
+    sos = ss.butter(2, [1.0, min(20.0, 0.45 * fs_hz)], btype="band", fs=fs_hz, output="sos")
+    return np.asarray(sos, dtype=np.float64)
+
+
 def _residual(
     signal_mv: NDArray[np.float64], r_idx: NDArray[np.intp], fs_hz: float, p: FlutterParams
 ) -> tuple[NDArray[np.float64], float]:
@@ -228,8 +239,7 @@ def _residual(
     # band-pass after blanking: filtering the 1 mV QRS first would leave a slow undershoot
     # (the 1 Hz high-pass) locked to every beat, with harmonics at the ventricular rate.
     # Causal (spectra need no zero phase), started from the first sample (no DC step).
-    sos = ss.butter(2, [1.0, min(20.0, 0.45 * fs2)], btype="band", fs=fs2, output="sos")
-    x = ss.sosfilt(sos, x - x[:, :1], axis=-1)
+    x = ss.sosfilt(_band_sos(fs2), x - x[:, :1], axis=-1)
     return np.asarray(x, dtype=np.float64), fs2
 
 
