@@ -75,7 +75,7 @@ def test_beat_after_a_ventricular_beat_is_judged_over_the_v() -> None:
     assert sv_timing(rr, v).premature[31]
 
 
-def test_crowded_detections_are_not_s() -> None:
+def test_crowded_and_splitting_detections_are_not_s() -> None:
     # Given a detection 0.2 s before a sinus beat (a tall P wave detected as a beat)
     rr = np.full(60, 0.8)
     rr[30], rr[31] = 0.6, 0.2
@@ -83,6 +83,13 @@ def test_crowded_detections_are_not_s() -> None:
     t = sv_timing(rr, _no_v(rr))
     # Then neither the detection nor the beat after it is S
     assert not t.premature[30:32].any()
+    # Given a detection that splits one sinus interval in 0.35 + 0.45 s (a T wave)
+    rr[30], rr[31] = 0.35, 0.45
+    # Then neither is S: an ectopic beat is followed by a pause, not by the sinus beat
+    assert not sv_timing(rr, _no_v(rr)).premature.any()
+    # while an early beat followed by a pause is
+    rr[30], rr[31] = 0.5, 0.95
+    assert sv_timing(rr, _no_v(rr)).premature[30]
 
 
 def test_p_wave_evidence() -> None:
@@ -95,6 +102,13 @@ def test_p_wave_evidence() -> None:
     # the same beat with the sinus P wave is sinus arrhythmia, not S
     pc[30] = 0.95
     assert not sv_timing(rr, _no_v(rr), pc).premature[30]
+    # a beat only 10 % early is S with an inverted P wave, not with an unremarkable one
+    rr[30], rr[31] = 0.72, 0.9
+    pc[30] = -0.6
+    assert sv_timing(rr, _no_v(rr), pc).premature[30]
+    pc[30] = 0.3
+    assert not sv_timing(rr, _no_v(rr), pc).premature[30]
+    rr[30], rr[31] = 0.6, 1.0
     # mildly irregular RRs are still S-capable with consistent P waves, not without them
     rng = np.random.default_rng(1)
     rr2 = 0.8 * (1.0 + rng.uniform(-0.12, 0.12, 120))
