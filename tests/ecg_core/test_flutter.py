@@ -186,3 +186,23 @@ def test_ludb_typical_flutter_found_and_sinus_not(shared_data: Path) -> None:
     for rid in ("1", "107", "117"):  # sinus; 107 and 117 are the closest non-flutter scores
         result = analyze_record(read_record(ludb / f"{rid}.hea"), profile=profile)
         assert not [e for e in result.episodes if e.type == "AFL"], rid
+
+
+def test_one_to_one_conduction_is_not_called_flutter() -> None:
+    # Given flutter waves conducted 1:1 (ventricles at 270 /min: SVT_FAST / VT territory)
+    x, beats = _flutter_ecg(30.0, flutter_hz=4.5, conduction=[1])
+    # Then no window is flutter-like (atrial rate < 1.5x the ventricular rate)
+    trace = flutter_trace(x, beats)
+    assert trace.ventricular_bpm[0] == pytest.approx(270.0, abs=5.0)
+    assert not trace.flutter_like.any()
+
+
+def test_af_with_irregular_response_stays_afib_on_the_track() -> None:
+    # Given 70 s of irregular RRs (0.45-1.0 s) with fibrillatory waves and no P waves
+    rr = np.random.default_rng(1).uniform(0.45, 1.0, 100)
+    beats = beats_from_rr(rr)
+    x = ecg_for(beats, float(beats.r_idx[-1] / FS_HZ + 1.0), p_waves=False, n_leads=3)
+    # Then the track says AFIB and never AFL
+    types = {e.type for e in _context(x, beats).episodes}
+    assert "AFIB" in types
+    assert "AFL" not in types
