@@ -23,10 +23,13 @@ Method (per chunk of a few minutes; every step is an array operation over beats)
    or much larger, or its beats are premature with a compensatory pause; or when it is very
    different (correlation < 0.5). Width is always relative to the patient's own dominant
    QRS, so wide normal beats of bundle-branch block are not called V.
-5. **Beat labels.** Beats of ventricular clusters are ``V``; beats of the other clusters are
-   ``S`` when premature (RR below 85 % of the local median, the usual 10-20 % prematurity
-   criterion of Holter practice) and ``N`` otherwise; unclustered beats are judged on their
-   own features with the same rules; beats in poor signal are ``Q`` (EC57: unclassifiable).
+5. **Beat labels.** Beats of ventricular clusters are ``V``; unclustered beats are judged on
+   their own features with the same rules; the other beats are ``S`` when
+   :func:`ecg_core.sveb.sv_timing` finds them early for a supraventricular origin (RR below
+   85 % of a reference built from sinus-timed RRs, runs followed from their onset,
+   irregular AF-like stretches and sinus P waves vetoed, milder prematurity with an
+   ectopic P wave; the P-region correlation with the chunk's sinus P template is computed
+   here) and ``N`` otherwise; beats in poor signal are ``Q`` (EC57: unclassifiable).
 6. **Not a QRS** (:func:`not_qrs`): unclustered detections that are small with spread-out
    slope energy, or crowded against another detection, are dropped by the caller.
 
@@ -618,7 +621,11 @@ def classify_beats(features: BeatFeatures, quality_ok: NDArray[np.bool_]) -> NDA
     own_v &= f.width_s < V_MAX_SPAN * (WIN_PRE_S + WIN_POST_S)
     own_v &= (f.corr if f.sv_corr is None else f.sv_corr) < V_CORR_SV
     is_v = f.cluster_v | (~f.cluster_n & own_v)
-    early_sv = premature if f.rr_s is None else sv_timing(f.rr_s, is_v, f.p_corr).premature
+    early_sv = (
+        premature
+        if f.rr_s is None
+        else sv_timing(f.rr_s, is_v, f.p_corr, f.cluster_n & ~is_v).premature
+    )
     label = np.full(f.corr.shape, "N", dtype="<U1")
     label[early_sv & ~is_v] = "S"
     label[is_v] = "V"

@@ -21,8 +21,9 @@ except a short loop over run onsets:
    and there are no P waves, only fibrillatory waves (ESC 2020 AF guideline); the MIT-BIH
    reference labels AF beats N. A beat is not called S when the sinus-timed RRs around it
    deviate from their reference by a median of ``IRREGULAR_DEV``, or of
-   ``IRREGULAR_DEV_NO_P`` when its neighbours have no consistent P wave (median P-region
-   correlation with the sinus P template below ``P_CONSISTENT``). Isolated premature beats
+   ``IRREGULAR_DEV_NO_P`` (over +/-``IRR_HALF_BEATS`` or the nearer +/-``REF_HALF_BEATS``
+   beats, for short episodes) when its neighbours have no consistent P wave (median
+   P-region correlation with the sinus P template below ``P_CONSISTENT``). Isolated premature beats
    and bigeminy leave the sinus-timed RRs regular (the early beats and their pauses are
    left out of them).
 4. **P-wave evidence for single beats.** An early beat whose P region correlates with the
@@ -30,8 +31,9 @@ except a short loop over run onsets:
    only mildly early (``S_PREMATURE_P``) is S when its P region is clearly unlike the
    sinus P wave (``P_ECTOPIC_CORR``) among neighbours with a clear P wave.
 5. **Detections that cannot be conducted ectopic beats**: two detections closer than
-   ``SV_MIN_RR_S``, or two intervals adding up to one sinus interval (``SPLIT_SV``: a P or
-   T wave or noise split it; an ectopic beat is followed by a pause), are not S.
+   ``SV_MIN_RR_S``, or two intervals adding up to one sinus interval (``SPLIT_SV``) when
+   one of the two detections has no conducted QRS shape (a P or T wave or noise split the
+   interval; an ectopic beat is followed by a pause), are not S.
 6. **After a ventricular beat** a beat is early only if the interval spanning the V beat
    is short too: a sinus beat after a late V beat comes soon after it, but on time.
 
@@ -148,6 +150,7 @@ def sv_timing(
     rr_s: NDArray[np.float64],
     ventricular: NDArray[np.bool_],
     p_corr: NDArray[np.float64] | None = None,
+    conducted_shape: NDArray[np.bool_] | None = None,
 ) -> SvTiming:
     """Which beats come early for a supraventricular origin (see the module docstring).
 
@@ -159,6 +162,9 @@ def sv_timing(
         Beats already judged ventricular (their intervals are not sinus intervals).
     p_corr : ndarray, shape (n_beats,), optional
         Correlation of each beat's P-wave region with the chunk's sinus P template.
+    conducted_shape : ndarray of bool, shape (n_beats,), optional
+        Beat has a conducted (supraventricular cluster) QRS; a pair of detections that
+        splits one sinus interval is vetoed only when one of them has not (None: always).
 
     Returns
     -------
@@ -229,6 +235,9 @@ def sv_timing(
     # and two ectopic beats in a row come earlier than one sinus interval
     pair = (rr + np.r_[rr[1:], np.nan]) / ref
     split = (pair > 2.0 - SPLIT_SV) & (pair < SPLIT_SV)
+    if conducted_shape is not None:  # two conducted QRS in a row are a couplet, not a split
+        odd = ~np.asarray(conducted_shape, dtype=bool)
+        split &= odd | np.r_[odd[1:], True]
     split = (split | np.r_[False, split[:-1]]) & ~run
     crowded |= split
     cand = (early | run) & ~v & ~crowded
@@ -238,7 +247,12 @@ def sv_timing(
     else:
         p_cons, p_cnt = _window_median(np.where(v, np.nan, p_corr), REF_HALF_BEATS)
         no_p = (p_cnt >= REF_MIN_COUNT) & (p_cons < P_CONSISTENT)
-        af_like = (irr >= IRREGULAR_DEV) | (no_p & (irr >= IRREGULAR_DEV_NO_P))
+        # without P waves, a short AF episode is judged on the nearer beats as well
+        irr_near, near_cnt = _window_median(dev, REF_HALF_BEATS)
+        irr_near = np.where(near_cnt >= REF_MIN_COUNT, irr_near, irr)
+        af_like = (irr >= IRREGULAR_DEV) | (
+            no_p & (np.maximum(irr, irr_near) >= IRREGULAR_DEV_NO_P)
+        )
         # an early beat with the sinus P wave (in a neighbourhood with consistent P waves)
         # is sinus arrhythmia, not an ectopic atrial beat, whose P wave differs in shape
         sinus_p = ~run & ~no_p & (p_corr >= P_SINUS_CORR)

@@ -87,7 +87,12 @@ def test_crowded_and_splitting_detections_are_not_s() -> None:
     rr[30], rr[31] = 0.35, 0.45
     # Then neither is S: an ectopic beat is followed by a pause, not by the sinus beat
     assert not sv_timing(rr, _no_v(rr)).premature.any()
-    # while an early beat followed by a pause is
+    # unless both have a conducted QRS: then they are a couplet of early beats
+    conducted = np.ones(rr.size, dtype=bool)
+    assert sv_timing(rr, _no_v(rr), None, conducted).premature[30:32].all()
+    conducted[30] = False
+    assert not sv_timing(rr, _no_v(rr), None, conducted).premature[30:32].any()
+    # while an early beat followed by a pause is S
     rr[30], rr[31] = 0.5, 0.95
     assert sv_timing(rr, _no_v(rr)).premature[30]
 
