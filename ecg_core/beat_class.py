@@ -136,6 +136,9 @@ P_WIN_S = (0.30, 0.08)
 P_SINUS_RR = 0.1
 #: Most beats whose median forms the sinus P template (speed).
 P_TEMPLATE_BEATS = 64
+#: Lowest rate at which the P region is read, Hz: the P wave's content is below ~15 Hz
+#: (speed; the whole P window is then ~11-20 samples).
+P_RATE_HZ = 50.0
 #: Clustering: correlation and amplitude ratio that make two beats neighbours.
 CLUSTER_CORR = 0.90
 CLUSTER_AMP = 1.5
@@ -294,6 +297,7 @@ def _p_corr(
     previous T wave, and atrial fibrillation has none, only fibrillatory waves (~0).
     """
     pre, post = round(P_WIN_S[0] * fs_hz), -round(P_WIN_S[1] * fs_hz)
+    step = max(step, int(fs_hz // P_RATE_HZ))
     win = _windows(clean_mv, r_idx, pre, post, step)  # (n, L, w)
     t = np.linspace(-1.0, 1.0, win.shape[-1])
     win = _centre(win)
