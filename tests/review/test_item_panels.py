@@ -102,7 +102,7 @@ def test_measurements_panel_shows_the_stored_values(web: WebEnv, ludb1: dict[str
     assert _cells(_row(page, qtc_label)) == [fmt(meas["qtc_ms"], 0, "ms")]
     assert _cells(_row(page, "Heart rate")) == [fmt(meas["hr_bpm"], 0, "bpm")]
     assert _cells(_row(page, "Frontal QRS axis")) == [f"{extra['axis_deg']:+.0f}°"]
-    # And every lead's ST at J / J+60 and R/S/T amplitudes, Q not stored: "-"
+    # And every lead's ST at J / J+60, R/S/T amplitudes and Q waves as stored
     for lead in ludb1["leads"]:
         cells = _cells(_row(page, lead))
         assert cells[0] == "used"
@@ -113,10 +113,10 @@ def test_measurements_panel_shows_the_stored_values(web: WebEnv, ludb1: dict[str
             fmt(extra["r_mv"][lead], 3),
             fmt(extra["s_mv"][lead], 3),
             fmt(extra["t_mv"][lead], 3),
-            "-",
-            "-",
+            fmt(extra["q_ms"].get(lead), 0),
+            fmt(extra["q_mv"].get(lead), 3),
         ]
-    assert "Q waves are not stored" in page
+    assert "Q waves are not stored" not in page
     assert "Holter summary" not in page
 
 
