@@ -63,7 +63,7 @@ __all__ = [
     "subtract_spans",
 ]
 
-_BLOCK_WINDOWS = 2048  # windows per FFT block (bounded memory on 24 h records)
+_BLOCK_WINDOWS = 512  # windows per FFT block (bounded memory on 24 h records)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def _residual(
     r = np.round(r_idx / k).astype(np.int64)
     a = round(p.blank_before_ms * fs2 / 1000.0)
     b = round(p.blank_after_ms * fs2 / 1000.0) + 1
-    delta = np.zeros(n + 1, dtype=np.int64)
+    delta = np.zeros(n + 1, dtype=np.int32)
     np.add.at(delta, np.clip(r - a, 0, n), 1)
     np.add.at(delta, np.clip(r + b, 0, n), -1)
     blank = np.cumsum(delta)[:n] > 0
@@ -239,7 +239,9 @@ def _residual(
     # band-pass after blanking: filtering the 1 mV QRS first would leave a slow undershoot
     # (the 1 Hz high-pass) locked to every beat, with harmonics at the ventricular rate.
     # Causal (spectra need no zero phase), started from the first sample (no DC step).
-    x = ss.sosfilt(_band_sos(fs2), x - x[:, :1], axis=-1)
+    sos = _band_sos(fs2)
+    for i in range(x.shape[0]):  # per lead, in place: no second copy of a 24 h record
+        x[i] = ss.sosfilt(sos, x[i] - x[i, 0])
     return np.asarray(x, dtype=np.float64), fs2
 
 
@@ -286,7 +288,9 @@ def flutter_trace(
     h = max(1, round(p.peak_halfwidth_hz / df))
     m = hi_b - lo_b + 1
     hann = np.hanning(w)
-    views = sliding_window_view(res, w, axis=1)[:, starts, :]  # (lead, window, w), a view
+    # (lead, window, w): basic slicing keeps it a view (an index array would copy ~200 MB
+    # on 24 h x 3 leads)
+    views = sliding_window_view(res, w, axis=1)[:, ::step, :]
     n_win = starts.size
     f_lead = np.zeros((n_leads, n_win))
     conc = np.zeros((n_leads, n_win))
