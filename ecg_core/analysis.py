@@ -100,7 +100,7 @@ def _usable_signal(record: EcgRecord) -> tuple[NDArray[np.float64], tuple[str, .
 
 
 #: Episode types an AF episode over the whole record replaces (atrial / sinus readings).
-_ATRIAL_TYPES = frozenset({"N", "SBR", "SVTA", "B", "T", "BII"})
+_ATRIAL_TYPES = frozenset({"N", "SBR", "SVTA", "B", "T", "BII", "AFL"})
 
 
 def _resting_af(

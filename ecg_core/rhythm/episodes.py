@@ -212,10 +212,11 @@ def analyze_rhythm(
     af_on, af_off = af_episodes(beats, af_trace(beats, p_coherence=pc, params=p.af), params=p.af)
     # atrial flutter where AF, VF and noise leave room (AF takes precedence: flutter.py)
     afl = flutter_episodes(
-        flutter_trace(signal_mv, beats),
+        flutter_trace(signal_mv, beats, params=p.flutter),
         duration_s=duration_s,
         exclude_on=np.concatenate([af_on, vf_on, noise[:, 0]]),
         exclude_off=np.concatenate([af_off, vf_off, noise[:, 1]]),
+        params=p.flutter,
     )
     pauses = find_pauses(
         beats,

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from ecg_core.rhythm.af import AfParams
 from ecg_core.rhythm.av_dissociation import ThirdDegree
+from ecg_core.rhythm.flutter import FlutterParams
 from ecg_core.rhythm.pauses import Pauses
 from ecg_core.rhythm.runs import BeatRuns
 from ecg_core.rhythm.vf import VfParams
@@ -43,7 +44,7 @@ class RhythmParams:
         Bigeminy / trigeminy need at least this many consecutive cycles.
     rate_window_rr : int
         RRs in the centred window that gives the local rate.
-    af, vf : AfParams, VfParams
+    af, vf, flutter : AfParams, VfParams, FlutterParams
         Detector parameters.
     """
 
@@ -57,6 +58,7 @@ class RhythmParams:
     rate_window_rr: int = 9
     af: AfParams = field(default_factory=AfParams)
     vf: VfParams = field(default_factory=VfParams)
+    flutter: FlutterParams = field(default_factory=FlutterParams)
 
 
 def params_from_profile(profile: RuleProfile, base: RhythmParams | None = None) -> RhythmParams:
