@@ -34,8 +34,9 @@ except a short loop over run onsets:
    ``SV_MIN_RR_S``, or two intervals adding up to one sinus interval (``SPLIT_SV``) when
    one of the two detections has no conducted QRS shape (a P or T wave or noise split the
    interval; an ectopic beat is followed by a pause), are not S.
-6. **After a ventricular beat** a beat is early only if the interval spanning the V beat
-   is short too: a sinus beat after a late V beat comes soon after it, but on time.
+6. **After ventricular beats** a beat is early only if the interval from the last beat
+   before them is short too: a sinus beat after a late V beat or a V couplet comes soon
+   after it, but on time for the sinus rhythm, which the V beats did not reset.
 
 The thresholds were checked on the 22 MIT-BIH DS1 records (training figures; DS2 is held
 out; docs/qrs.md); svdb record 800 is the less-tuned second check.
@@ -194,9 +195,14 @@ def sv_timing(
     irr_med, irr_cnt = _window_median(dev, IRR_HALF_BEATS)
     irr = np.where(irr_cnt >= REF_MIN_COUNT, irr_med, np.inf)
     early = ratio < S_PREMATURE
-    # a beat after a V beat: judge the interval spanning the V beat (sinus not reset)
+    # a beat after a V beat (or a couplet, a run): judge the interval from the last beat
+    # before the V beats (the sinus rhythm is not reset by them)
     after_v = np.r_[False, v[:-1]]
-    span = rr + np.r_[np.nan, rr[:-1]]
+    idx = np.arange(n)
+    last_sv = np.maximum.accumulate(np.where(~v, idx, -1))
+    before = np.r_[-1, last_sv[:-1]]  # last non-V beat before each beat
+    t = np.r_[0.0, np.cumsum(np.nan_to_num(rr[1:]))]
+    span = np.where(before >= 0, t - t[np.maximum(before, 0)], np.nan)
     early[after_v] = (span < 2.0 * S_PREMATURE * ref)[after_v] & (cnt >= REF_MIN_COUNT)[after_v]
     early &= ~v
     # runs: an early beat (against the sinus RRs before it) whose successor is early

@@ -73,6 +73,11 @@ def test_beat_after_a_ventricular_beat_is_judged_over_the_v() -> None:
     # but an early atrial beat after the V (interval over it 1.0 s) is
     rr[31] = 0.3
     assert sv_timing(rr, v).premature[31]
+    # Given a V couplet (0.5 s, 0.5 s) and the sinus beat 0.6 s after it (1.6 s over both)
+    rr[30], rr[31], rr[32] = 0.5, 0.5, 0.6
+    v[31] = True
+    # Then that beat is on time for the sinus rhythm the couplet did not reset
+    assert not sv_timing(rr, v).premature.any()
 
 
 def test_crowded_and_splitting_detections_are_not_s() -> None:
