@@ -21,16 +21,10 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
-
-from ecg_core.hypokalemia import u_waves
-from ecg_core.qrs import detect_beats, median_hr_bpm
-from ecg_core.rhythm import analyze_rhythm, params_from_profile
-from ecg_core.rules.context import RuleContext
-from ecg_core.rules.hypokalemia_rules import EVALUATORS
+from ecg_core.analysis import analyze_record
 from ingest.readers import read_record
 from models.profile import load_profile
-from models.result import Finding, Measurements
+from models.result import Finding
 
 __all__ = ["U_WAVE_SNOMED", "main", "record_flags", "u_wave_labels"]
 
@@ -57,32 +51,11 @@ def u_wave_labels(folder: Path) -> dict[str, bool]:
 
 
 def record_flags(path: Path, profile_name: str = "cn-2017-national") -> list[Finding]:
-    """QRS + rhythm + U waves + the HYPOKALEMIA rules on one resting record."""
-    rec = read_record(path)
-    profile = load_profile(profile_name)
-    mask = rec.usable_mask
-    x = np.nan_to_num(rec.signal_mv[mask])
-    leads = tuple(n for n, ok in zip(rec.leads, mask, strict=True) if ok)
-    beats = detect_beats(x, fs_hz=rec.fs_hz)
-    episodes, rhythm = analyze_rhythm(
-        x, beats, duration_s=rec.duration_s, leads=leads, params=params_from_profile(profile)
+    """The HYPOKALEMIA findings of the full analysis (what ships) of one resting record."""
+    result = analyze_record(
+        read_record(path), profile=load_profile(profile_name), recording="resting"
     )
-    uw = u_waves(x, leads, fs_hz=rec.fs_hz, r_idx=beats.r_idx, labels=beats.label)
-    ctx = RuleContext(
-        fs_hz=rec.fs_hz,
-        duration_s=rec.duration_s,
-        recording="resting",
-        leads=leads,
-        beats=beats,
-        episodes=tuple(episodes),
-        measurements=Measurements(hr_bpm=median_hr_bpm(beats)),
-        features={"rhythm": rhythm, "u_wave": uw, "qtc_formula": "bazett"},
-    )
-    found: list[Finding] = []
-    for rule in profile.rules_for("resting"):
-        if rule.code == "HYPOKALEMIA":
-            found.extend(EVALUATORS[rule.code](ctx, rule, profile.name))
-    return found
+    return [f for f in result.findings if f.code == "HYPOKALEMIA"]
 
 
 def main(argv: list[str] | None = None) -> None:
