@@ -29,6 +29,7 @@ from evaluation.qrs_eval import (
     is_cpsc2019,
     is_vfdb,
 )
+from models.errors import EcgError
 
 __all__ = ["EVALUATORS", "Evaluator", "Report", "eval_command"]
 
@@ -144,7 +145,12 @@ def eval_command(
                 workers=workers or default_workers(),
                 progress=tick,
             )
-            report = ev.run(path, options)
+            try:
+                report = ev.run(path, options)
+            except EcgError as exc:  # e.g. a folder this evaluator cannot read
+                progress.stop()
+                console.print(f"[red]{ev.name}: {exc}[/red]")
+                raise typer.Exit(2) from exc
             reports[ev.name] = report.to_json()
             progress.stop_task(task)
             for table in report.tables():

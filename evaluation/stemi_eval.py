@@ -37,6 +37,7 @@ from typing import Any
 
 from evaluation.labels_eval import MI_FLAG_CODES, ST_T_CHANGE_CODES, STE_CODES
 from evaluation.ludb_eval import TextTablesReport, is_ludb
+from models.errors import InputError
 
 __all__ = [
     "ACUTE_MAX_DAYS",
@@ -530,7 +531,11 @@ def evaluate_stemi(
     kind = _kind(path)
     runners = {"ptbdb": _ptb, "cinc2021": _cinc, "cpsc2018": _cpsc, "ludb": _ludb}
     if kind is None:
-        raise ValueError(f"{path}: not a PTB, CinC 2021, CPSC 2018 or LUDB folder")
+        raise InputError(
+            f"{path}: not a PTB, CinC 2021, CPSC 2018 or LUDB folder "
+            "(expected ludb.csv, REFERENCE.csv with A*.mat, .hea headers with a '#Dx:' line, "
+            "or PTB headers)"
+        )
     fn = analyse or (_analyse_ludb(path) if kind == "ludb" else _analyse_file)
 
     def run(paths: list[Path]) -> list[Call]:

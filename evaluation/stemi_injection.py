@@ -335,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--stemi-param", nargs="*", default=[], help="key=value overrides of the stemi rule"
     )
     args = ap.parse_args(argv)
+    if not (args.ludb_dir / "ludb.csv").is_file():
+        ap.error(f"{args.ludb_dir}: not the LUDB folder (no ludb.csv with the diagnoses)")
     ids = None
     if args.n:
         from evaluation.ludb_eval import ludb_labels, ludb_record_ids
