@@ -56,6 +56,7 @@ from models.db import (
     Result,
     ResultHistory,
     ReviewItem,
+    message_already_stored,
     new_id,
     utcnow,
 )
@@ -680,6 +681,8 @@ class Worker:
                 )
                 apply(session)
         except IntegrityError:
+            if not message_already_stored(self._sessions, InboxEntry, delivery.message_id):
+                raise  # not a duplicate: requeued by _process_safely, never acked as done
             log.info("message %s already processed elsewhere; ack", delivery.message_id)
         delivery.ack()
         self.processed += 1

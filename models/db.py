@@ -315,13 +315,16 @@ def make_read_sessionmaker(sessions: sessionmaker[Any]) -> sessionmaker[Any]:
 
 
 def message_already_stored(
-    sessions: sessionmaker[Any], model: type[Alert] | type[ReviewItem], message_id: str
+    sessions: sessionmaker[Any],
+    model: type[Alert] | type[ReviewItem] | type[InboxEntry],
+    message_id: str,
 ) -> bool:
     """Whether a row for ``message_id`` exists (tells a redelivery from another conflict).
 
-    Consumers catch the ``IntegrityError`` of a redelivered message (``message_id`` is
-    UNIQUE) and ack it; any other integrity failure (a foreign key, say) must not be
-    acked as a duplicate, or the alert or worklist item would be silently lost.
+    Consumers (worker inbox, alerts, worklist) catch the ``IntegrityError`` of a
+    redelivered message (``message_id`` is UNIQUE) and ack it; any other integrity
+    failure (a foreign key, say) must not be acked as a duplicate, or the result, alert
+    or worklist item would be silently lost.
     """
     with sessions() as session:
         found = session.scalar(select(model.id).where(model.message_id == message_id).limit(1))
